@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency of Vigil on Debian bookworm (or a
+# close Ubuntu) with apt-get. Idempotent: packages already present are left alone,
+# and apt-get is not called at all when nothing is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache clang-format git
+  # rule engine
+  libhyperscan-dev libre2-dev libyaml-cpp-dev libutf8proc-dev libicu-dev
+  # data, CLI, logging
+  libsimdjson-dev libcli11-dev libspdlog-dev libfmt-dev
+  # pipeline, HTTP, metrics, state
+  librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev kcat
+  # npm fetches the English sentiment lexicon (vader-sentiment) at build time
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    # a tool may already be on PATH from another source (nodejs/npm on developer images)
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
