@@ -10,7 +10,7 @@ packages=(
   # rule engine
   libhyperscan-dev libre2-dev libyaml-cpp-dev libutf8proc-dev libicu-dev
   # data, CLI, logging
-  libsimdjson-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   # pipeline, HTTP, metrics, state
   librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
   # tests and benchmarks

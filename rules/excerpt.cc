@@ -41,7 +41,8 @@ void AppendClean(std::string& out, std::string_view text) {
 }  // namespace
 
 std::string RenderExcerpt(std::string_view original, uint32_t begin, uint32_t end,
-                          std::span<const MaskRange> masks, int context_chars, int max_chars) {
+                          std::span<const MaskRange> masks, int context_chars, int max_chars,
+                          bool ellipses) {
   const uint32_t size = uint32_t(original.size());
   begin = CharStart(original, std::min(begin, size));
   end = std::clamp(end, begin, size);
@@ -65,7 +66,7 @@ std::string RenderExcerpt(std::string_view original, uint32_t begin, uint32_t en
   }
 
   std::string out;
-  if (from > 0) out += "…";
+  if (from > 0 && ellipses) out += "…";
   uint32_t at = from;
   for (const MaskRange& m : relevant) {
     if (m.end <= at || m.begin >= to) continue;
@@ -75,7 +76,7 @@ std::string RenderExcerpt(std::string_view original, uint32_t begin, uint32_t en
     at = m.end;
   }
   if (at < to) AppendClean(out, original.substr(at, to - at));
-  if (to < size) out += "…";
+  if (to < size && ellipses) out += "…";
   return out;
 }
 

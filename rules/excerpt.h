@@ -25,6 +25,6 @@ struct MaskRange {
 // `max_chars` characters of the span itself are kept.
 std::string RenderExcerpt(std::string_view original, uint32_t begin, uint32_t end,
                           std::span<const MaskRange> masks, int context_chars = 30,
-                          int max_chars = 160);
+                          int max_chars = 160, bool ellipses = true);
 
 }  // namespace vigil::rules

@@ -1,6 +1,5 @@
 #include "rules/hs_database.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -11,17 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.h"
+
 namespace vigil::rules {
 namespace {
 
 constexpr char kMagic[8] = {'V', 'I', 'G', 'I', 'L', 'H', 'S', '1'};
 
-std::string Sha256Raw(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), length);
-}
 
 void AppendU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
 
@@ -63,7 +58,7 @@ std::string SerializeEntry(const HsDatabase& db) {
   AppendU32(out, uint32_t(length));
   out.append(bytes, length);
   free(bytes);
-  out += Sha256Raw(out);
+  out += Sha256(out);
   return out;
 }
 
@@ -71,7 +66,7 @@ std::string SerializeEntry(const HsDatabase& db) {
 bool DeserializeEntry(std::string_view in, size_t pattern_count, HsDatabase& db) {
   constexpr size_t kDigest = 32;
   if (in.size() < sizeof(kMagic) + kDigest || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0) return false;
-  if (Sha256Raw(in.substr(0, in.size() - kDigest)) != in.substr(in.size() - kDigest)) return false;
+  if (Sha256(in.substr(0, in.size() - kDigest)) != in.substr(in.size() - kDigest)) return false;
   in = in.substr(sizeof(kMagic), in.size() - sizeof(kMagic) - kDigest);
   uint32_t n = 0;
   if (!ReadU32(in, n) || n > pattern_count) return false;
@@ -167,13 +162,6 @@ Result<HsDatabase> Compile(const HsPatternList& patterns) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) {
-  const std::string raw = Sha256Raw(data);
-  std::string hex;
-  for (unsigned char c : raw) hex += fmt::format("{:02x}", c);
-  return hex;
-}
 
 Result<HsDatabase> BuildHsDatabase(const HsPatternList& patterns, const std::string& cache_dir) {
   std::filesystem::path cache_file;

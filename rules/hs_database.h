@@ -34,7 +34,4 @@ struct HsDatabase {
 // cache miss; failing to write the cache is not an error.
 Result<HsDatabase> BuildHsDatabase(const HsPatternList& patterns, const std::string& cache_dir);
 
-// Hex SHA-256 of `data` (OpenSSL).
-std::string Sha256Hex(std::string_view data);
-
 }  // namespace vigil::rules

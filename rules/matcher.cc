@@ -363,10 +363,12 @@ class MatchRun {
       ev.excerpt_end = ev.spans.back().end;
     }
     if (options_.explain) {
-      ev.notes.push_back(fmt::format("{} '{}' matched by '{}' at {}:{}-{}", part < rule.def.all.size() ? "all" : "any",
-                                     rule.part_labels[part], set_.atoms()[po.atom].text,
-                                     FieldName(fields_[slot].field), ev.spans.back().begin,
-                                     ev.spans.back().end));
+      const std::string which = part < rule.def.all.size()
+                                    ? fmt::format("all[{}] '{}'", part, rule.part_labels[part])
+                                    : std::string("any");
+      ev.notes.push_back(fmt::format("{} matched by pattern '{}' at {}:{}-{}", which,
+                                     set_.atoms()[po.atom].text, FieldName(fields_[slot].field),
+                                     ev.spans.back().begin, ev.spans.back().end));
     }
   }
 
@@ -481,7 +483,7 @@ class MatchRun {
           if (rule.def.mask) own.push_back({span.begin, span.end, rule.def.validate});
           hit.explanation.push_back(fmt::format(
               "text at {}:{}-{}: {}", FieldName(span.field), span.begin, span.end,
-              RenderExcerpt(fields_[slot].text, span.begin, span.end, own, 0)));
+              RenderExcerpt(fields_[slot].text, span.begin, span.end, own, 0, 160, /*ellipses=*/false)));
         }
       }
       out_.hits.push_back(std::move(hit));

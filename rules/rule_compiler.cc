@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.h"
 #include "rules/hs_database.h"
 #include "rules/rule_set.h"
 

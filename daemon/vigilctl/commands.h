@@ -1,0 +1,44 @@
+// vigilctl's subcommands. Each returns the process exit code: 0 success, 1 a user
+// error (bad rules, bad input lines), 2 a usage error.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/rule_engine.h"
+
+namespace vigil::ctl {
+
+struct RulesOptions {
+  std::vector<std::string> paths;
+  std::string format = "text";  // list: text | json
+  std::string cache_dir;
+};
+
+int RulesLint(const RulesOptions& options);
+int RulesTest(const RulesOptions& options);
+int RulesList(const RulesOptions& options);
+
+struct MatchOptions {
+  std::vector<std::string> rule_paths;
+  std::string input = "-";
+  bool explain = false;
+  std::string cache_dir;
+};
+int Match(const MatchOptions& options);
+
+struct BenchOptions {
+  std::vector<std::string> rule_paths;
+  std::string corpus;
+  double min_seconds = 2.0;  // each measured loop runs at least this long
+  size_t max_posts = 0;      // 0: the whole corpus
+};
+int Bench(const BenchOptions& options);
+
+// Loads a rule set for a command, printing every diagnostic to stderr. Null on errors.
+std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::string>& paths,
+                                                     const std::string& cache_dir,
+                                                     bool check_examples);
+
+}  // namespace vigil::ctl
