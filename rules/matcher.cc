@@ -46,7 +46,7 @@ uint32_t CountChars(std::string_view text, uint32_t end) {
 struct MatchScratch::State {
   uint64_t set_serial = 0;
   hs_scratch_t* hs = nullptr;
-  std::vector<uint8_t> atom_fields;  // per atom: bit per field slot where it occurred
+  std::vector<FieldMask> atom_fields;  // per atom: the fields (FieldBit) where it occurred
   std::vector<uint32_t> touched_atoms;
   std::vector<uint64_t> rule_parts;  // per rule: parts that occurred in the rule's fields
   std::vector<uint32_t> touched_rules;
@@ -114,6 +114,7 @@ class MatchRun {
       if (!set_.normaliser().Normalise(fields_[slot].text, s_.text[slot])) {
         return Error{fmt::format("field '{}' is not valid UTF-8", FieldName(field)), {}};
       }
+      present_ |= FieldBit(field);
       Scan(int(slot));
     }
     MarkAlwaysCandidates();
@@ -136,12 +137,12 @@ class MatchRun {
 
   struct ScanContext {
     MatchScratch::State* state;
-    uint8_t bit;
+    FieldMask bit;
   };
 
   static int OnMatch(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
     auto* c = static_cast<ScanContext*>(ctx);
-    uint8_t& bits = c->state->atom_fields[id];
+    FieldMask& bits = c->state->atom_fields[id];
     if (bits == 0) c->state->touched_atoms.push_back(id);
     bits |= c->bit;
     return 0;
@@ -150,7 +151,7 @@ class MatchRun {
   void Scan(int slot) {
     const std::string& text = s_.text[slot].text;
     if (text.empty()) return;
-    ScanContext ctx{&s_, uint8_t(1u << slot)};
+    ScanContext ctx{&s_, FieldBit(fields_[slot].field)};
     for (const hs_database_t* db : {set_.literal_db(), set_.regex_db()}) {
       if (!db) continue;
       const hs_error_t rc =
@@ -160,27 +161,17 @@ class MatchRun {
   }
 
   void MarkAlwaysCandidates() {
-    const uint8_t all_slots = uint8_t((1u << fields_.size()) - 1);
     for (uint32_t a : set_.always_candidate_atoms()) {
       if (s_.atom_fields[a] == 0) s_.touched_atoms.push_back(a);
-      s_.atom_fields[a] = all_slots;
+      s_.atom_fields[a] = present_;
     }
-  }
-
-  // Slots (bits) of the post fields that a rule looks at.
-  uint8_t RuleSlots(const CompiledRule& rule) const {
-    uint8_t slots = 0;
-    for (int f = 0; f < kFieldCount; ++f) {
-      if ((rule.def.fields & (1u << f)) && s_.slot_of_field[f] >= 0) slots |= uint8_t(1u << s_.slot_of_field[f]);
-    }
-    return slots;
   }
 
   void CollectCandidates() {
     const auto& rules = set_.rules();
     for (uint32_t a : s_.touched_atoms) {
       for (const RuleSet::Posting& p : set_.postings(a)) {
-        if (p.part == RuleSet::kUnlessPart || !(s_.atom_fields[a] & RuleSlots(rules[p.rule]))) continue;
+        if (p.part == RuleSet::kUnlessPart || !(s_.atom_fields[a] & rules[p.rule].def.fields)) continue;
         uint64_t& parts = s_.rule_parts[p.rule];
         if (parts == 0) s_.touched_rules.push_back(p.rule);
         parts |= 1ull << p.part;
@@ -275,7 +266,7 @@ class MatchRun {
     std::vector<PartOccurrence> found;
     const std::string_view text = s_.text[slot].text;
     for (uint32_t a : rule.parts[part]) {
-      if (!(s_.atom_fields[a] & (1u << slot))) continue;
+      if (!(s_.atom_fields[a] & FieldBit(fields_[slot].field))) continue;
       const bool validate = rule.def.validate && set_.atoms()[a].kind == Pattern::Kind::kRegex;
       for (const Occurrence& o : Occurrences(a, slot)) {
         if (validate && !Validate(*rule.def.validate, text.substr(o.value_begin, o.value_end - o.value_begin))) {
@@ -292,13 +283,12 @@ class MatchRun {
   }
 
   bool UnlessMatched(const CompiledRule& rule, std::string& reason) {
-    const uint8_t slots = RuleSlots(rule);
     for (uint32_t a : rule.unless) {
-      const uint8_t seen = s_.atom_fields[a] & slots;
+      const FieldMask seen = s_.atom_fields[a] & rule.def.fields;
       if (!seen) continue;
       const Atom& atom = set_.atoms()[a];
       for (int slot = 0; slot < int(fields_.size()); ++slot) {
-        if (!(seen & (1u << slot))) continue;
+        if (!(seen & FieldBit(fields_[slot].field))) continue;
         const bool exact = atom.kind == Pattern::Kind::kLiteral || (atom.exact_prefilter && !atom.always_candidate);
         if (exact || !Occurrences(a, slot).empty()) {
           reason = fmt::format("unless '{}' matched in {}", atom.text, FieldName(fields_[slot].field));
@@ -496,6 +486,7 @@ class MatchRun {
   MatchResult& out_;
   const MatchOptions& options_;
   std::vector<Evidence> evidence_;
+  FieldMask present_ = 0;  // the fields this post has
 };
 
 Status MatchPost(const RuleSet& rules, std::span<const FieldText> fields, MatchScratch& scratch,
