@@ -51,6 +51,7 @@ struct MatchScratch::State {
   std::vector<uint64_t> rule_parts;  // per rule: parts that occurred in the rule's fields
   std::vector<uint32_t> touched_rules;
   std::vector<uint32_t> candidates;
+  std::vector<int> set_matches;
   std::array<NormalisedText, kFieldCount> text;
   std::array<NormalisedText, kFieldCount> mapped;  // with offsets, computed on demand
   std::array<bool, kFieldCount> mapped_done{};
@@ -111,6 +112,14 @@ class MatchRun {
       int& known = s_.slot_of_field[static_cast<int>(field)];
       if (known >= 0) return Error{fmt::format("field '{}' given twice", FieldName(field)), {}};
       known = int(slot);
+      if (!(set_.fields_used() & FieldBit(field))) {
+        // No rule reads it: still reject invalid UTF-8 (the post is bad), skip the work.
+        if (!IsValidUtf8(fields_[slot].text)) {
+          return Error{fmt::format("field '{}' is not valid UTF-8", FieldName(field)), {}};
+        }
+        s_.text[slot].text.clear();
+        continue;
+      }
       if (!set_.normaliser().Normalise(fields_[slot].text, s_.text[slot])) {
         return Error{fmt::format("field '{}' is not valid UTF-8", FieldName(field)), {}};
       }
@@ -157,6 +166,17 @@ class MatchRun {
       const hs_error_t rc =
           hs_scan(db, text.data(), unsigned(text.size()), 0, s_.hs, &MatchRun::OnMatch, &ctx);
       if (rc != HS_SUCCESS) ScanBug(rc);
+    }
+    if (const RE2::Set* re2_set = set_.re2_set()) {
+      RE2::Set::ErrorInfo error{};
+      s_.set_matches.clear();
+      if (re2_set->Match(text, &s_.set_matches, &error)) {
+        for (int i : s_.set_matches) OnMatch(set_.re2_set_atoms()[size_t(i)], 0, 0, 0, &ctx);
+      } else if (error.kind != RE2::Set::kNoError) {
+        // The DFA ran out of memory: every pattern of the set is a candidate, and RE2
+        // confirms each. Slower for this field, never a missed hit.
+        for (uint32_t a : set_.re2_set_atoms()) OnMatch(a, 0, 0, 0, &ctx);
+      }
     }
   }
 
@@ -289,7 +309,8 @@ class MatchRun {
       const Atom& atom = set_.atoms()[a];
       for (int slot = 0; slot < int(fields_.size()); ++slot) {
         if (!(seen & FieldBit(fields_[slot].field))) continue;
-        const bool exact = atom.kind == Pattern::Kind::kLiteral || (atom.exact_prefilter && !atom.always_candidate);
+        const bool exact = atom.kind == Pattern::Kind::kLiteral ||
+                           (atom.exact_prefilter && !atom.always_candidate);  // RE2::Set is exact too
         if (exact || !Occurrences(a, slot).empty()) {
           reason = fmt::format("unless '{}' matched in {}", atom.text, FieldName(fields_[slot].field));
           return true;

@@ -6,12 +6,39 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <re2/filtered_re2.h>
 
 #include "core/hash.h"
 #include "rules/hs_database.h"
 #include "rules/rule_set.h"
 
 namespace vigil::rules {
+
+namespace {
+
+// True when a regex has an ASCII upper-case letter outside an escape (\D, \W, \S,
+// \B, \P{Name}, \x{4E00} ... keep their case) and so must be compiled caseless to
+// match case-folded text as the author meant. RE2 always runs caseless; on
+// case-folded text both agree.
+bool NeedsCaseless(std::string_view expression) {
+  for (size_t i = 0; i < expression.size(); ++i) {
+    const char c = expression[i];
+    if (c == '\\' && i + 1 < expression.size()) {
+      ++i;  // the escaped character
+      if (i + 1 < expression.size() && expression[i + 1] == '{' &&
+          (expression[i] == 'p' || expression[i] == 'P' || expression[i] == 'x')) {
+        const size_t close = expression.find('}', i);
+        if (close == std::string_view::npos) return true;
+        i = close;
+      }
+      continue;
+    }
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 class RuleSetBuilder {
  public:
@@ -100,6 +127,7 @@ class RuleSetBuilder {
     }
     for (const Pattern& p : def.unless) rule.unless.push_back(AtomFor(p, def.id));
     rule.all_parts_mask = rule.parts.size() >= 64 ? ~0ull : (1ull << rule.parts.size()) - 1;
+    set_->fields_used_ |= def.fields;
     rule.def = std::move(def);
     set_->rules_.push_back(std::move(rule));
   }
@@ -120,12 +148,49 @@ class RuleSetBuilder {
     }
   }
 
+  // Regexes with no literal factor of two or more bytes go to the RE2::Set.
+  void SplitOffLiteralLessRegexes() {
+    re2::FilteredRE2 filter(2);
+    std::vector<uint32_t> ids;
+    for (uint32_t a = 0; a < set_->atoms_.size(); ++a) {
+      const Atom& atom = set_->atoms_[a];
+      if (atom.kind != Pattern::Kind::kRegex || !atom.re->ok()) continue;
+      int id = 0;
+      if (filter.Add(atom.text, atom.re->options(), &id) != RE2::NoError) continue;
+      ids.push_back(a);
+    }
+    if (ids.empty()) return;
+    std::vector<std::string> literal_factors;
+    filter.Compile(&literal_factors);
+    std::vector<int> unfiltered;
+    filter.AllPotentials({}, &unfiltered);  // with no factor present: the literal-less ones
+    if (unfiltered.empty()) return;
+    RE2::Options options = set_->atoms_[ids.front()].re->options();
+    options.set_max_mem(int64_t(64) << 20);  // DFA cache; on exhaustion see the matcher
+    auto re2_set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+    for (int i : unfiltered) {
+      Atom& atom = set_->atoms_[ids[size_t(i)]];
+      if (re2_set->Add(atom.text, nullptr) < 0) continue;
+      atom.in_re2_set = true;
+      set_->re2_set_atoms_.push_back(ids[size_t(i)]);
+    }
+    if (!re2_set->Compile()) {  // out of memory: leave them all to Hyperscan
+      for (uint32_t a : set_->re2_set_atoms_) set_->atoms_[a].in_re2_set = false;
+      set_->re2_set_atoms_.clear();
+      return;
+    }
+    set_->stats_.re2_set_count = set_->re2_set_atoms_.size();
+    set_->re2_set_ = std::move(re2_set);
+  }
+
   Status CompileDatabases() {
+    SplitOffLiteralLessRegexes();
     HsPatternList literals{.literal = true};
     HsPatternList regexes{.literal = false};
     std::vector<uint32_t> regex_atoms;
     for (uint32_t a = 0; a < set_->atoms_.size(); ++a) {
       const Atom& atom = set_->atoms_[a];
+      if (atom.in_re2_set) continue;
       HsPatternList& list = atom.kind == Pattern::Kind::kLiteral ? literals : regexes;
       list.expressions.push_back(atom.text);
       list.ids.push_back(a);
@@ -134,7 +199,10 @@ class RuleSetBuilder {
         list.flags.push_back(HS_FLAG_SINGLEMATCH);
         ++set_->stats_.literal_count;
       } else {
-        list.flags.push_back(HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+        // Text is case folded, so only a pattern with upper-case letters needs
+        // HS_FLAG_CASELESS, which slows Hyperscan down several times.
+        list.flags.push_back(HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH |
+                             (NeedsCaseless(atom.text) ? HS_FLAG_CASELESS : 0u));
         regex_atoms.push_back(a);
         ++set_->stats_.regex_count;
       }

@@ -11,6 +11,7 @@
 
 #include <hs/hs.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include "core/result.h"
 #include "rules/diagnostics.h"
@@ -26,7 +27,11 @@ struct Atom {
   std::string text;               // normalised literal, or regex expression
   std::unique_ptr<RE2> re;        // regexes only
   bool exact_prefilter = true;    // false: Hyperscan compiled it with HS_FLAG_PREFILTER
-  bool always_candidate = false;  // Hyperscan could not compile it at all: RE2 on every field
+  bool always_candidate = false;  // no prefilter could take it: RE2 on every field
+  // A regex without a literal factor (\b\d{17}[\dx]\b, an e-mail address): Hyperscan
+  // runs such patterns as NFAs and a few dozen of them together crawl, so they are
+  // prefiltered by one RE2::Set (a lazily built DFA) instead; exact either way.
+  bool in_re2_set = false;
   int groups = 0;                 // capture groups (regexes)
 };
 
@@ -52,6 +57,7 @@ struct CompileStats {
   size_t literal_count = 0;
   size_t regex_count = 0;
   size_t prefilter_count = 0;        // regexes Hyperscan runs as prefilters
+  size_t re2_set_count = 0;          // literal-less regexes prefiltered by RE2::Set
   size_t always_candidate_count = 0; // regexes only RE2 runs
   size_t database_bytes = 0;
 };
@@ -79,10 +85,16 @@ class RuleSet {
   // Unique per compiled set in this process (scratch space is tied to one set).
   uint64_t serial() const { return serial_; }
   const CompiledRule* Find(std::string_view id) const;
+  // The fields any compiled rule looks at: the matcher neither normalises nor scans
+  // the others.
+  FieldMask fields_used() const { return fields_used_; }
 
   // Hyperscan databases; null when the set has no pattern of that kind.
   const hs_database_t* literal_db() const { return literal_db_; }
   const hs_database_t* regex_db() const { return regex_db_; }
+  // The RE2::Set of literal-less regexes (null if none) and its index -> atom id.
+  const RE2::Set* re2_set() const { return re2_set_.get(); }
+  const std::vector<uint32_t>& re2_set_atoms() const { return re2_set_atoms_; }
 
   // Postings: for atom a, the (rule, part) pairs that use it; part kUnlessPart for `unless`.
   static constexpr uint32_t kUnlessPart = 0xFFFFFFFF;
@@ -113,9 +125,12 @@ class RuleSet {
   std::shared_ptr<const SentimentScorer> sentiment_;
   hs_database_t* literal_db_ = nullptr;
   hs_database_t* regex_db_ = nullptr;
+  std::unique_ptr<RE2::Set> re2_set_;
+  std::vector<uint32_t> re2_set_atoms_;
   std::string hash_;
   CompileStats stats_;
   uint64_t serial_ = 0;
+  FieldMask fields_used_ = 0;
 };
 
 }  // namespace vigil::rules

@@ -72,6 +72,7 @@ int Bench(const BenchOptions& options) {
     if (decoder.Decode(line, post, error)) {
       post.MatchFields(fields, tags);
       for (const rules::FieldText& f : fields) {
+        if (!(set->fields_used() & rules::FieldBit(f.field))) continue;  // the matcher skips it too
         field_texts.emplace_back(f.text);
         field_bytes += f.text.size();
       }
