@@ -171,14 +171,25 @@ TEST(MatcherTest, SentimentRulesFireBelowTheThreshold) {
 
 TEST(MatcherTest, RegexHyperscanCannotRunIsConfirmedByRe2OnEveryPost) {
   rules::Diagnostics diagnostics;
-  auto set = LoadRuleSet(std::vector<RuleSource>{{"t.yaml", "rules:\n  - {id: bytes, category: complaint, severity: low, owner: legal, when: {any: ['re:a\\Cb']}}\n"}},
+  auto set = LoadRuleSet(std::vector<RuleSource>{{"t.yaml", "rules:\n  - {id: bytes, category: complaint, severity: low, owner: legal, when: {any: ['re:abc\\Cdef']}}\n"}},
                          {.check_examples = false}, diagnostics);
   ASSERT_TRUE(set.ok()) << set.error().message;
   ASSERT_EQ(diagnostics.warning_count(), 2);  // no examples; RE2 runs it on every post
-  EXPECT_THAT(diagnostics.Sorted()[1].message, HasSubstr("Hyperscan cannot prefilter regex 'a\\Cb'"));
+  EXPECT_THAT(diagnostics.Sorted()[1].message, HasSubstr("Hyperscan cannot prefilter regex 'abc\\Cdef'"));
   EXPECT_EQ((*set)->stats().always_candidate_count, 1u);
-  EXPECT_THAT(FiredRules(**set, "xx axb"), ElementsAre("bytes"));
-  EXPECT_THAT(FiredRules(**set, "xx ab"), IsEmpty());
+  EXPECT_THAT(FiredRules(**set, "xx abcXdef"), ElementsAre("bytes"));
+  EXPECT_THAT(FiredRules(**set, "xx abcdef"), IsEmpty());
+}
+
+TEST(MatcherTest, LiteralLessRegexesArePrefilteredByRe2Set) {
+  auto set = CompileYaml(R"yaml(rules:
+  - {id: digits, category: complaint, severity: low, owner: legal, when: {any: ['re:\b\d{6}\b']}}
+  - {id: word, category: complaint, severity: low, owner: legal, when: {any: ['re:refund(ed)?']}}
+)yaml", false);
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->stats().re2_set_count, 1u);
+  EXPECT_THAT(FiredRules(*set, "code 123456 refunded"), ElementsAre("digits", "word"));
+  EXPECT_THAT(FiredRules(*set, "code 1234567"), IsEmpty());
 }
 
 TEST(MatcherTest, DisabledRulesAreListedButNeverFire) {
