@@ -1,7 +1,7 @@
 #include <array>
-#include <regex>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include "connectors/post.h"
 
@@ -50,9 +50,9 @@ std::string_view InvalidReasonName(InvalidReason reason) {
 }
 
 bool IsRfc3339(std::string_view s) {
-  static const std::regex kRfc3339(
-      R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$)");
-  return std::regex_match(s.begin(), s.end(), kRfc3339);
+  static const RE2 kRfc3339(
+      R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d))");
+  return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kRfc3339);
 }
 
 void PostView::MatchFields(std::vector<rules::FieldText>& out, std::string& tags_buffer) const {
