@@ -15,6 +15,8 @@ packages=(
   librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev kcat
+  # real Kafka broker for integration tests (tests/kafka/kafka.sh: jars via mvn)
+  openjdk-17-jdk-headless maven python3
   # npm fetches the English sentiment lexicon (vader-sentiment) at build time
   nodejs npm
 )

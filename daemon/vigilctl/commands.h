@@ -36,6 +36,14 @@ struct BenchOptions {
 };
 int Bench(const BenchOptions& options);
 
+struct ProduceOptions {
+  std::string brokers;
+  std::string topic = "vigil.posts";
+  std::string input = "-";
+  int timeout_ms = 30000;  // per message, until the broker acknowledged it
+};
+int Produce(const ProduceOptions& options);
+
 // Loads a rule set for a command, printing every diagnostic to stderr. Null on errors.
 std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::string>& paths,
                                                      const std::string& cache_dir,

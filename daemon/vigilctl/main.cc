@@ -2,13 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <hs/hs.h>
 
+#include "connectors/kafka_config.h"
 #include "daemon/vigilctl/commands.h"
 
 int main(int argc, char** argv) {
   using namespace vigil::ctl;
   CLI::App app{"vigilctl: write, test and run Vigil rules"};
   app.set_version_flag("--version", std::string("vigilctl ") + VIGIL_VERSION + " (Hyperscan " +
-                                        hs_version() + ")");
+                                        hs_version() + ", librdkafka " + vigil::connectors::KafkaVersion() + ")");
   app.require_subcommand(1);
 
   RulesOptions rules_options;
@@ -43,6 +44,14 @@ int main(int argc, char** argv) {
   bench->add_option("--min-seconds", bench_options.min_seconds, "Minimum time per measured loop");
   bench->add_option("--max-posts", bench_options.max_posts, "Use at most this many posts");
 
+  ProduceOptions produce_options;
+  CLI::App* produce = app.add_subcommand("produce", "Send posts (JSON Lines) to a Kafka topic; bad lines are reported and skipped");
+  produce->add_option("--brokers,-b", produce_options.brokers, "Kafka bootstrap servers (host:port,...)")->required();
+  produce->add_option("--topic,-t", produce_options.topic, "Topic")->capture_default_str();
+  produce->add_option("--timeout-ms", produce_options.timeout_ms, "Give up on a post the broker has not acknowledged after this long")
+      ->capture_default_str();
+  produce->add_option("input", produce_options.input, "Posts file, or - for standard input");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,5 +63,6 @@ int main(int argc, char** argv) {
   if (*list) return RulesList(rules_options);
   if (*match) return Match(match_options);
   if (*bench) return Bench(bench_options);
+  if (*produce) return Produce(produce_options);
   return 2;
 }

@@ -1,0 +1,33 @@
+// The daemon's HTTP API (DESIGN.md, "Contracts"): health, readiness, status, rules,
+// rule testing and reload, and post ingest. Handlers read the daemon's parts through
+// this context; they own none of them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "connectors/kafka_consumer.h"
+#include "connectors/kafka_producer.h"
+#include "daemon/lib/config.h"
+#include "daemon/lib/http_server.h"
+#include "daemon/lib/pipeline.h"
+#include "daemon/lib/rule_holder.h"
+
+namespace vigil::daemon {
+
+struct ApiContext {
+  const Config* config = nullptr;
+  std::string bootstrap;  // the Kafka bootstrap in use (the embedded broker's address too)
+  RuleHolder* rules = nullptr;
+  connectors::KafkaConsumer* consumer = nullptr;         // may be null (tests)
+  const Pipeline* pipeline = nullptr;                    // may be null (tests)
+  connectors::KafkaProducer* ingest_producer = nullptr;  // may be null: ingest answers 503
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  // Runs a reload (the API's and SIGHUP's path to the same thing).
+  std::function<ReloadOutcome()> reload;
+};
+
+void RegisterApi(HttpServer& server, ApiContext& context);
+
+}  // namespace vigil::daemon

@@ -1,0 +1,1 @@
+#include <boost/url/src.hpp>  // Boost.URL, header-only mode: compiled once, here

@@ -1,0 +1,204 @@
+#include "daemon/lib/daemon.h"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/embedded_broker.h"
+#include "connectors/kafka_consumer.h"
+#include "connectors/kafka_producer.h"
+#include "daemon/lib/api.h"
+#include "daemon/lib/demo_feed.h"
+#include "daemon/lib/hit_sink.h"
+#include "daemon/lib/http_server.h"
+#include "daemon/lib/pipeline.h"
+#include "daemon/lib/rule_holder.h"
+
+namespace vigil::daemon {
+namespace {
+
+// One JSON object per line: {"ts", "level", "msg", "thread"}; the message escaped.
+class JsonFormatter : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto seconds = std::chrono::duration<double>(msg.time.time_since_epoch()).count();
+    const nlohmann::json line = {{"ts", seconds},
+                                 {"level", spdlog::level::to_string_view(msg.level).data()},
+                                 {"msg", std::string_view(msg.payload.data(), msg.payload.size())},
+                                 {"thread", msg.thread_id}};
+    const std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+}  // namespace
+
+void SetUpLogging(const LogConfig& log) {
+  auto logger =
+      std::make_shared<spdlog::logger>("vigild", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (log.format == "json") {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  }
+  logger->set_level(spdlog::level::from_str(log.level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+int RunDaemon(const Config& config, const RunOptions& options) {
+  // Signals are taken by sigwait() below; block them before any thread starts so no
+  // other thread receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SetUpLogging(config.log);
+  spdlog::info("vigild {} starting", VIGIL_VERSION);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.state.dir, ec);
+  if (ec) {
+    spdlog::error("state.dir {}: cannot create: {}", config.state.dir, ec.message());
+    return 1;
+  }
+  std::string cache_dir = config.rules_cache_dir();
+  std::filesystem::create_directories(cache_dir, ec);
+  if (ec) {
+    spdlog::warn("rules cache {}: cannot create ({}); compiling without a cache", cache_dir,
+                 ec.message());
+    cache_dir.clear();
+  }
+
+  RuleHolder rules(config.rules.paths, cache_dir);
+  if (!rules.Reload().ok) {
+    spdlog::error("the rules did not load; vigild cannot start without a rule set");
+    return 1;
+  }
+  if (options.check_only) {
+    spdlog::info("configuration and rules are valid");
+    return 0;
+  }
+
+  std::unique_ptr<connectors::EmbeddedBroker> embedded;
+  std::string bootstrap = config.kafka.brokers;
+  if (config.kafka.embedded()) {
+    const int partitions = config.kafka.embedded_partitions;
+    auto started = connectors::EmbeddedBroker::Start({{config.kafka.topics.posts, partitions},
+                                                      {config.kafka.topics.hits, partitions},
+                                                      {config.kafka.topics.dlq, 1}});
+    if (!started.ok()) {
+      spdlog::error("{}", started.error().message);
+      return 1;
+    }
+    embedded = std::move(*started);
+    bootstrap = embedded->bootstrap();
+    spdlog::info(
+        "embedded Kafka broker (in memory, for demos and tests) at {}; e.g. "
+        "`vigilctl produce --brokers {} FILE` or `kcat -b {} -C -t {}`",
+        bootstrap, bootstrap, bootstrap, config.kafka.topics.hits);
+  }
+
+  connectors::ProducerOptions producer_options{bootstrap, config.kafka.properties,
+                                               /*message_timeout_ms=*/0, "vigild"};
+  auto producer = connectors::KafkaProducer::Create(producer_options);
+  producer_options.message_timeout_ms = 10000;  // ingest answers 503 rather than wait forever
+  producer_options.client_id = "vigild-ingest";
+  auto ingest_producer = connectors::KafkaProducer::Create(producer_options);
+  connectors::ConsumerOptions consumer_options;
+  consumer_options.brokers = bootstrap;
+  consumer_options.group_id = config.kafka.group_id;
+  consumer_options.topic = config.kafka.topics.posts;
+  consumer_options.properties = config.kafka.properties;
+  consumer_options.max_in_flight = config.pipeline.queue_capacity;
+  auto consumer = connectors::KafkaConsumer::Create(consumer_options);
+  for (const Error* error : {producer.ok() ? nullptr : &producer.error(),
+                             ingest_producer.ok() ? nullptr : &ingest_producer.error(),
+                             consumer.ok() ? nullptr : &consumer.error()}) {
+    if (error != nullptr) {
+      spdlog::error("{}", error->message);
+      return 1;
+    }
+  }
+
+  LoggingHitSink sink;
+  PipelineOptions pipeline_options;
+  pipeline_options.workers = config.pipeline.worker_count();
+  pipeline_options.hits_topic = config.kafka.topics.hits;
+  pipeline_options.dlq_topic = config.kafka.topics.dlq;
+  pipeline_options.limits = {config.pipeline.max_post_bytes,
+                             static_cast<size_t>(config.pipeline.max_json_depth)};
+  Pipeline pipeline(pipeline_options, rules, **consumer, **producer, sink);
+
+  HttpServer http({config.http.host, config.http.port, config.http.max_body_bytes,
+                   config.http.max_connections, config.http.request_timeout, 2});
+  ApiContext api;
+  api.config = &config;
+  api.bootstrap = bootstrap;
+  api.rules = &rules;
+  api.consumer = consumer->get();
+  api.pipeline = &pipeline;
+  api.ingest_producer = ingest_producer->get();
+  api.reload = [&rules] { return rules.Reload(); };
+  RegisterApi(http, api);
+  if (Status started = http.Start(); !started.ok()) {
+    spdlog::error("{}", started.error().message);
+    return 1;
+  }
+
+  pipeline.Start();
+  std::unique_ptr<DemoFeed> demo;
+  if (!config.demo.feed.empty()) {
+    demo = std::make_unique<DemoFeed>(DemoFeedOptions{config.demo.feed, config.kafka.topics.posts,
+                                                      config.demo.rate_per_s, config.demo.loop},
+                                      **producer);
+    if (Status started = demo->Start(); !started.ok()) {
+      spdlog::error("{}", started.error().message);
+      pipeline.Stop();
+      return 1;
+    }
+  }
+  spdlog::info(
+      "vigild running: {} workers, posts from {} at {}, hits to {}, API at "
+      "http://{}:{}/api/v1/status",
+      pipeline_options.workers, config.kafka.topics.posts, bootstrap, config.kafka.topics.hits,
+      config.http.host, http.port());
+
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading rules");
+      rules.Reload();
+      continue;
+    }
+    spdlog::info("{}: draining in-flight posts, committing, flushing",
+                 signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+
+  if (demo) demo->Stop();
+  pipeline.Stop();  // stops consuming, waits for in-flight posts, commits their offsets
+  if (!(*producer)->Flush(10000))
+    spdlog::warn("some hits were not acknowledged before exit; their posts will be consumed again");
+  (*ingest_producer)->Flush(5000);
+  http.Stop();
+  const PipelineStats& stats = pipeline.stats();
+  spdlog::info("vigild stopped: {} posts consumed, {} hits, {} dead-lettered",
+               stats.consumed.load(), stats.hits.load(), stats.dead_lettered.load());
+  return 0;
+}
+
+}  // namespace vigil::daemon

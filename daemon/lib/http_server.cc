@@ -1,0 +1,233 @@
+#include "daemon/lib/http_server.h"
+
+#include <optional>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <nlohmann/json.hpp>
+
+namespace vigil::daemon {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::string HttpRequest::param(std::string_view name, std::string fallback) const {
+  const std::string target = "/?" + query;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return fallback;
+  for (const auto& p : url->params()) {  // params() decodes percent-escapes and '+'
+    if (p.key == name) return p.value;
+  }
+  return fallback;
+}
+
+HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+struct HttpServer::Impl {
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+};
+
+class HttpServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer& server) : server_(server), stream_(std::move(socket)) {
+    ++server_.connections_;
+    boost::system::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+  ~Session() { --server_.connections_; }
+
+  void Start(bool over_capacity) {
+    if (over_capacity) {
+      Respond(HttpResponse::JsonError(503, "too many connections"), /*keep_alive=*/false, 11);
+      return;
+    }
+    Read();
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options_.max_body_bytes);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(server_.options_.request_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      Close();
+      return;
+    }
+    const int version = parser_->get().version() ? parser_->get().version() : 11;
+    if (ec == http::error::body_limit) {
+      spdlog::info("http: {}: request body over {} bytes", remote_,
+                   server_.options_.max_body_bytes);
+      Respond(HttpResponse::JsonError(413, "request body too large (limit " +
+                                               std::to_string(server_.options_.max_body_bytes) +
+                                               " bytes)"),
+              false, version);
+      return;
+    }
+    if (ec) {
+      spdlog::info("http: {}: malformed request: {}", remote_, ec.message());
+      Respond(HttpResponse::JsonError(400, "malformed HTTP request: " + ec.message()), false,
+              version);
+      return;
+    }
+    auto& message = parser_->get();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    const std::string_view target = message.target();
+    const size_t q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(message.body());
+    request.remote = remote_;
+    ++server_.requests_;
+    HttpResponse response;
+    try {
+      response = server_.Dispatch(request);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: handler failed: {}", request.method, request.path, e.what());
+      response = HttpResponse::JsonError(500, "internal error");
+    }
+    Respond(std::move(response), message.keep_alive(), version);
+  }
+
+  void Respond(HttpResponse response, bool keep_alive, int version) {
+    response_ = {};
+    response_.version(version);
+    response_.result(static_cast<http::status>(response.status));
+    response_.set(http::field::server, "vigild");
+    response_.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) response_.set(name, value);
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(server_.options_.request_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) {
+                          self->Close();
+                          return;
+                        }
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  HttpServer& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::string remote_;
+};
+
+HttpServer::HttpServer(HttpServerOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(std::string method, std::string path, HttpHandler handler, bool prefix) {
+  routes_.push_back({std::move(method), std::move(path), prefix, std::move(handler)});
+}
+
+HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
+  const RouteEntry* best = nullptr;
+  std::string allowed;
+  for (const RouteEntry& route : routes_) {
+    const bool matches =
+        route.prefix ? request.path.starts_with(route.path) : request.path == route.path;
+    if (!matches) continue;
+    if (route.method != request.method) {
+      allowed += (allowed.empty() ? "" : ", ") + route.method;
+      continue;
+    }
+    if (best == nullptr || route.path.size() > best->path.size()) best = &route;
+  }
+  if (best != nullptr) return best->handler(request);
+  if (!allowed.empty()) {
+    HttpResponse response = HttpResponse::JsonError(
+        405, "method " + request.method + " not allowed on " + request.path);
+    response.headers.emplace_back("Allow", allowed);
+    return response;
+  }
+  return HttpResponse::JsonError(404, "no such path: " + request.path);
+}
+
+Status HttpServer::Start() {
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(options_.host, ec);
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  if (ec) return Error{"http.listen " + where + ": not an IP address: " + ec.message()};
+  const tcp::endpoint endpoint(address, options_.port);
+  auto& acceptor = impl_->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); ec)
+    return Error{"http.listen " + where + ": " + ec.message()};
+  acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (acceptor.bind(endpoint, ec); ec)
+    return Error{"http.listen " + where + ": cannot bind: " + ec.message()};
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
+    return Error{"http.listen " + where + ": cannot listen: " + ec.message()};
+  }
+  bound_port_ = acceptor.local_endpoint().port();
+  auto accept = std::make_shared<std::function<void()>>();
+  *accept = [this, accept_ref = std::weak_ptr<std::function<void()>>(accept)] {
+    impl_->acceptor.async_accept(
+        net::make_strand(impl_->io), [this, accept_ref](beast::error_code ec, tcp::socket socket) {
+          if (ec == net::error::operation_aborted) return;
+          if (!ec) {
+            const bool over = connections_ >= options_.max_connections;
+            std::make_shared<Session>(std::move(socket), *this)->Start(over);
+          }
+          if (auto next = accept_ref.lock()) (*next)();
+        });
+  };
+  accept_loop_ = accept;
+  (*accept)();
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] { impl_->io.run(); });
+  }
+  spdlog::info("http: listening on {}:{}", options_.host, bound_port_);
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  if (threads_.empty()) return;
+  net::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->io.stop();
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+}  // namespace vigil::daemon

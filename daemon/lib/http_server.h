@@ -1,0 +1,98 @@
+// The daemon's one HTTP listener (Boost.Beast): routes exact paths, or path prefixes
+// for resources with ids, to handlers. It bounds request size (413), connections (503),
+// and read time (408/close); a malformed request gets a 4xx, a throwing handler a 500,
+// and neither stops the server.
+//
+// Thread safety: Route() before Start(); handlers run on the server's threads and may
+// block briefly (HTTP ingest waits for Kafka acknowledgements).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+
+namespace vigil::daemon {
+
+struct HttpRequest {
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // without the query
+  std::string query;                           // after '?', undecoded
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string remote;  // peer address
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  // A query parameter's value (percent-decoded), or `fallback`.
+  std::string param(std::string_view name, std::string fallback = {}) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // {"error": message} with the status.
+  static HttpResponse JsonError(int status, std::string_view message);
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (tests)
+  size_t max_body_bytes = 16 << 20;
+  int max_connections = 256;
+  std::chrono::milliseconds request_timeout{30000};
+  int threads = 2;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();
+
+  // `path` is exact, or a prefix when it ends in '/' and `prefix` is true (e.g.
+  // "/api/v1/incidents/"). The longest matching route wins.
+  void Route(std::string method, std::string path, HttpHandler handler, bool prefix = false);
+
+  // Binds and starts serving. An error names the address and the reason.
+  Status Start();
+  void Stop();
+  uint16_t port() const { return bound_port_; }
+
+  uint64_t requests() const { return requests_; }
+  int connections() const { return connections_; }
+
+ private:
+  class Session;
+  struct Impl;
+  HttpResponse Dispatch(const HttpRequest& request) const;
+
+  struct RouteEntry {
+    std::string method, path;
+    bool prefix = false;
+    HttpHandler handler;
+  };
+  HttpServerOptions options_;
+  std::vector<RouteEntry> routes_;
+  std::unique_ptr<Impl> impl_;
+  std::vector<std::thread> threads_;
+  std::shared_ptr<std::function<void()>> accept_loop_;
+  uint16_t bound_port_ = 0;
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<int> connections_{0};
+};
+
+}  // namespace vigil::daemon

@@ -1,0 +1,185 @@
+#include "daemon/lib/pipeline.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "connectors/hit_codec.h"
+
+namespace vigil::daemon {
+
+// One consumed message until Kafka acknowledged everything it produced.
+struct Pipeline::Ticket {
+  connectors::PartitionKey partition;
+  int64_t offset = 0;
+  std::atomic<int> pending{1};  // produced messages not yet acknowledged, +1 while processing
+  std::atomic<bool> failed{false};
+};
+
+Pipeline::Pipeline(PipelineOptions options, RuleHolder& rules, connectors::KafkaConsumer& consumer,
+                   connectors::KafkaProducer& producer, HitSink& sink)
+    : options_(std::move(options)),
+      rules_(rules),
+      consumer_(consumer),
+      producer_(producer),
+      sink_(sink) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Start() {
+  const int count = std::max(1, options_.workers);
+  for (int i = 0; i < count; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+    Worker& worker = *workers_.back();
+    worker.thread = std::thread([this, &worker] { WorkerLoop(worker); });
+  }
+  consumer_thread_ = std::thread([this] {
+    consumer_.Run(
+        [this](std::unique_ptr<connectors::ConsumedMessage> m) { Dispatch(std::move(m)); });
+  });
+}
+
+void Pipeline::Stop() {
+  if (!consumer_thread_.joinable()) return;
+  consumer_.Stop();
+  consumer_thread_.join();  // the consumer waited for in-flight posts and committed
+  stopping_ = true;
+  for (auto& worker : workers_) {
+    { std::lock_guard lock(worker->mutex); }
+    worker->cv.notify_all();
+    worker->thread.join();
+  }
+  workers_.clear();
+}
+
+size_t Pipeline::queued() const {
+  size_t n = 0;
+  for (const auto& worker : workers_) {
+    std::lock_guard lock(worker->mutex);
+    n += worker->queue.size();
+  }
+  return n;
+}
+
+void Pipeline::Dispatch(std::unique_ptr<connectors::ConsumedMessage> message) {
+  ++stats_.consumed;
+  // Per-partition order: a partition always goes to the same worker. The consumer bounds
+  // the messages in flight, so these queues are bounded too.
+  Worker& worker = *workers_[static_cast<size_t>(message->partition.partition) % workers_.size()];
+  {
+    std::lock_guard lock(worker.mutex);
+    worker.queue.push_back(std::move(message));
+  }
+  worker.cv.notify_one();
+}
+
+void Pipeline::WorkerLoop(Worker& worker) {
+  connectors::PostDecoder decoder(options_.limits);
+  rules::MatchScratch scratch;
+  for (;;) {
+    std::unique_ptr<connectors::ConsumedMessage> message;
+    {
+      std::unique_lock lock(worker.mutex);
+      worker.cv.wait(lock, [&] { return stopping_ || !worker.queue.empty(); });
+      if (worker.queue.empty()) return;  // stopping, and nothing left
+      message = std::move(worker.queue.front());
+      worker.queue.pop_front();
+    }
+    Process(std::move(message), decoder, scratch);
+  }
+}
+
+void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message,
+                       connectors::PostDecoder& decoder, rules::MatchScratch& scratch) {
+  auto ticket = std::make_shared<Ticket>();
+  ticket->partition = message->partition;
+  ticket->offset = message->offset;
+
+  connectors::PostView post;
+  connectors::PostError error;
+  if (!decoder.Decode(message->payload(), post, error)) {
+    DeadLetter(ticket, *message, error.reason, error.detail);
+    Finish(*ticket);
+    return;
+  }
+
+  const std::shared_ptr<const rules::RuleSet> set = rules_.current();
+  std::vector<rules::FieldText> fields;
+  std::string tags;
+  post.MatchFields(fields, tags);
+  rules::MatchResult result;
+  const auto start = std::chrono::steady_clock::now();
+  const Status status = rules::MatchPost(*set, fields, scratch, result);
+  stats_.match_nanoseconds +=
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (!status.ok()) {
+    // The decoder validated the JSON; a field the matcher refuses is still a bad post.
+    DeadLetter(ticket, *message, connectors::InvalidReason::kBadField, status.error().message);
+    Finish(*ticket);
+    return;
+  }
+  ++stats_.matched;
+  if (!result.hits.empty()) {
+    stats_.hits += result.hits.size();
+    sink_.OnHits(post, result.hits, SourcePosition{message->partition, message->offset});
+    for (const rules::Hit& hit : result.hits) {
+      Produce(ticket,
+              connectors::OutMessage{options_.hits_topic,
+                                     connectors::IncidentKey(post, hit.rule->def),
+                                     connectors::EncodeHit(post, hit, /*with_explanation=*/false),
+                                     {}},
+              /*dead_letter=*/false);
+    }
+  }
+  Finish(*ticket);
+}
+
+void Pipeline::DeadLetter(const std::shared_ptr<Ticket>& ticket,
+                          const connectors::ConsumedMessage& message,
+                          connectors::InvalidReason reason, const std::string& detail) {
+  ++stats_.invalid[static_cast<size_t>(reason)];
+  // The original bytes, unchanged, with why and where from in headers.
+  connectors::OutMessage out{
+      options_.dlq_topic, std::string(message.key()), std::string(message.payload()), {}};
+  out.headers = {{"vigil.reason", std::string(connectors::InvalidReasonName(reason))},
+                 {"vigil.detail", detail},
+                 {"vigil.source.topic", message.partition.topic},
+                 {"vigil.source.partition", std::to_string(message.partition.partition)},
+                 {"vigil.source.offset", std::to_string(message.offset)}};
+  Produce(ticket, std::move(out), /*dead_letter=*/true);
+}
+
+void Pipeline::Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMessage message,
+                       bool dead_letter) {
+  ++ticket->pending;
+  Status queued =
+      producer_.Produce(std::move(message), [this, ticket, dead_letter](const Status& delivered) {
+        if (delivered.ok()) {
+          ++(dead_letter ? stats_.dead_lettered : stats_.hits_produced);
+        } else {
+          // With an unbounded message timeout this happens only on a fatal producer error
+          // or at shutdown: the offset is not stored, so the post is consumed again later.
+          ++stats_.delivery_failures;
+          ticket->failed = true;
+          spdlog::error("pipeline: {}; offset {} of partition {} will be consumed again",
+                        delivered.error().message, ticket->offset, ticket->partition.partition);
+        }
+        Finish(*ticket);
+      });
+  if (!queued.ok()) {
+    ++stats_.delivery_failures;
+    ticket->failed = true;
+    --ticket->pending;
+    spdlog::error("pipeline: {}", queued.error().message);
+  }
+}
+
+void Pipeline::Finish(Ticket& ticket) {
+  if (--ticket.pending != 0) return;
+  if (ticket.failed) return;  // never store an offset whose output is not durable
+  ++stats_.completed;
+  consumer_.Complete(ticket.partition, ticket.offset);
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,108 @@
+#include "daemon/lib/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/http_client.h"
+#include "tests/testing/kafka_fixture.h"
+
+namespace vigil::daemon {
+namespace {
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void Start(HttpServerOptions options = {}) {
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(options);
+    server_->Route("GET", "/hello", [](const HttpRequest& r) {
+      HttpResponse response;
+      response.body = "{\"name\":\"" + r.param("name", "nobody") + "\"}";
+      return response;
+    });
+    server_->Route("POST", "/echo", [](const HttpRequest& r) {
+      HttpResponse response;
+      response.content_type = "text/plain";
+      response.body = r.body + "|" + r.header("x-test");
+      return response;
+    });
+    server_->Route(
+        "GET", "/items/",
+        [](const HttpRequest& r) {
+          HttpResponse response;
+          response.body = r.path.substr(7);
+          return response;
+        },
+        /*prefix=*/true);
+    server_->Route("GET", "/boom",
+                   [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, RoutesExactPathsPrefixesAndQueries) {
+  Start();
+  auto reply = testing::HttpCall(server_->port(), "GET", "/hello?name=%E5%BC%A0%20san");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "{\"name\":\"张 san\"}");
+  EXPECT_EQ(reply.headers["Content-Type"], "application/json");
+  reply = testing::HttpCall(server_->port(), "POST", "/echo", "payload", {{"X-Test", "yes"}});
+  EXPECT_EQ(reply.body, "payload|yes");
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/items/42").body, "42");
+}
+
+TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  Start();
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/nope").status, 404);
+  auto reply = testing::HttpCall(server_->port(), "DELETE", "/hello");
+  EXPECT_EQ(reply.status, 405);
+  EXPECT_EQ(reply.headers["Allow"], "GET");
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 100;
+  Start(options);
+  EXPECT_EQ(testing::HttpCall(server_->port(), "POST", "/echo", std::string(101, 'x')).status, 413);
+  EXPECT_EQ(testing::HttpCall(server_->port(), "POST", "/echo", std::string(100, 'x')).status, 200);
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400AndTheServerGoesOn) {
+  Start();
+  const std::string reply = testing::HttpRaw(server_->port(), "GARBAGE\r\n\r\n");
+  EXPECT_NE(reply.find("400"), std::string::npos) << reply;
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/hello").status, 200);
+}
+
+TEST_F(HttpServerTest, AThrowingHandlerIs500AndTheServerGoesOn) {
+  Start();
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/boom").status, 500);
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/hello").status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheCapGet503) {
+  HttpServerOptions options;
+  options.max_connections = 1;
+  Start(options);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket held(io);  // holds the only slot
+  held.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connections() == 1; }));
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/hello").status, 503);
+  held.close();
+  ASSERT_TRUE(testing::WaitFor([&] { return server_->connections() == 0; }));
+  EXPECT_EQ(testing::HttpCall(server_->port(), "GET", "/hello").status, 200);
+}
+
+TEST_F(HttpServerTest, ABusyPortIsAClearError) {
+  Start();
+  HttpServerOptions options;
+  options.port = server_->port();
+  HttpServer second(options);
+  const Status status = second.Start();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("cannot bind"), std::string::npos)
+      << status.error().message;
+}
+
+}  // namespace
+}  // namespace vigil::daemon
