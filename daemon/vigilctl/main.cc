@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   rules->require_subcommand(1);
   auto add_paths = [&](CLI::App* cmd) {
     cmd->add_option("paths", rules_options.paths, "Rule files or folders")->required();
+    cmd->add_option("--cache-dir", rules_options.cache_dir, "Cache compiled databases here");
   };
   CLI::App* lint = rules->add_subcommand("lint", "Report every problem in the rules, one per line");
   add_paths(lint);
