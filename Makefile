@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-#   make demo   build, then match the bundled demo feed against the shipped rule packs
+#   make demo   build, then run vigild on the embedded broker with the bundled demo feed
 #   make test   install dependencies, build, run every test (also under ASan+UBSan)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -17,13 +17,14 @@ build-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 
+DEMO_LISTEN ?= 127.0.0.1:8080
 demo: build
-	@echo "== vigilctl rules test rules/packs"
-	@build/release/daemon/vigilctl rules test rules/packs | tail -n 1
-	@echo "== vigilctl match: the demo feed (tests/data/demo_feed.jsonl) against rules/packs"
-	@build/release/daemon/vigilctl match --rules rules/packs tests/data/demo_feed.jsonl \
-	  | tee build/release/demo-hits.jsonl | head -n 20
-	@echo "== all hits are in build/release/demo-hits.jsonl; try --explain for why each matched"
+	@echo "== vigild on the embedded Kafka broker, replaying tests/data/demo_feed.jsonl (Ctrl-C stops it)"
+	@echo "== status: curl -s http://$(DEMO_LISTEN)/api/v1/status   try a text: curl -s -XPOST http://$(DEMO_LISTEN)/api/v1/rules/test -d '{\"text\":\"退款一个月了还没到账\"}'"
+	@echo "== hits: the log below (one line per hit), or kcat -C -t vigil.hits -b <the embedded broker address it prints>"
+	build/release/daemon/vigild --set kafka.brokers=embedded --set rules.paths=rules/packs \
+	  --set http.listen=$(DEMO_LISTEN) --set state.dir=build/demo-state \
+	  --set demo.feed=tests/data/demo_feed.jsonl --set demo.rate_per_s=5
 
 test-release: build
 	ctest --preset release

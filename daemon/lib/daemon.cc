@@ -133,7 +133,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     }
   }
 
-  LoggingHitSink sink;
+  LoggingHitSink sink(/*show_excerpts=*/!config.demo.feed.empty());
   PipelineOptions pipeline_options;
   pipeline_options.workers = config.pipeline.worker_count();
   pipeline_options.hits_topic = config.kafka.topics.hits;

@@ -7,6 +7,11 @@ namespace vigil::daemon {
 void LoggingHitSink::OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
                             const SourcePosition& position) {
   for (const rules::Hit& hit : hits) {
+    if (show_excerpts_) {
+      spdlog::info("hit {} {} post={}: {}", hit.rule->def.id, rules::SeverityName(hit.rule->def.severity), post.id,
+                   hit.excerpt);
+      continue;
+    }
     spdlog::info("hit {} {} post={} partition={} offset={}", hit.rule->def.id,
                  rules::SeverityName(hit.rule->def.severity), post.id, position.partition.partition,
                  position.offset);

@@ -25,11 +25,16 @@ class HitSink {
                       const SourcePosition& position) = 0;
 };
 
-// Logs one line per hit (rule, post id, masked excerpt only at debug level).
+// Logs one line per hit: rule, severity, post id; the (masked) excerpt only at debug
+// level, or always when `show_excerpts` (the demo, whose posts are synthetic).
 class LoggingHitSink : public HitSink {
  public:
+  explicit LoggingHitSink(bool show_excerpts = false) : show_excerpts_(show_excerpts) {}
   void OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
               const SourcePosition& position) override;
+
+ private:
+  const bool show_excerpts_;
 };
 
 }  // namespace vigil::daemon
