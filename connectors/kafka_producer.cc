@@ -57,7 +57,7 @@ KafkaProducer::~KafkaProducer() {
     // Fail what is left so every callback runs exactly once (and its memory is freed).
     producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
     producer_->poll(0);
-    producer_->flush(1000);
+    if (producer_->outq_len() > 0) producer_->flush(1000);
     producer_->poll(0);
   }
 }

@@ -1,0 +1,201 @@
+// The HTTP API against the embedded broker: readiness, status, rule testing and reload,
+// and ingest that answers 202 only after Kafka acknowledged, 400/413/503 otherwise.
+#include "daemon/lib/api.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/embedded_broker.h"
+#include "tests/testing/http_client.h"
+#include "tests/testing/kafka_fixture.h"
+
+namespace vigil::daemon {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kRules[] = R"(
+rules:
+  - id: complaint.refund
+    category: complaint
+    severity: medium
+    owner: customer_service
+    when: {all: [退款, 没到账], near: 30}
+    examples:
+      hit: ["退款一个月了还没到账"]
+      miss: ["退款已到账"]
+)";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vigil-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "rules.yaml") << kRules;
+    config_.rules.paths = {(dir_ / "rules.yaml").string()};
+    config_.http.max_body_bytes = 4096;
+    holder_ = std::make_unique<RuleHolder>(config_.rules.paths, "");
+    ASSERT_TRUE(holder_->Reload().ok);
+    auto broker = connectors::EmbeddedBroker::Start(
+        {{"vigil.posts", 3}, {"vigil.hits", 3}, {"vigil.dlq", 1}});
+    ASSERT_TRUE(broker.ok());
+    broker_ = std::move(*broker);
+    auto producer = connectors::KafkaProducer::Create(
+        {broker_->bootstrap(), {}, /*message_timeout_ms=*/3000, "ingest"});
+    ASSERT_TRUE(producer.ok());
+    ingest_ = std::move(*producer);
+
+    context_.config = &config_;
+    context_.bootstrap = broker_->bootstrap();
+    context_.rules = holder_.get();
+    context_.ingest_producer = ingest_.get();
+    context_.reload = [this] { return holder_->Reload(); };
+    server_ = std::make_unique<HttpServer>(HttpServerOptions{.port = 0, .max_body_bytes = 4096});
+    RegisterApi(*server_, context_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_.reset();
+    ingest_.reset();
+    broker_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  testing::HttpReply Call(const std::string& method, const std::string& path,
+                          const std::string& body = "") {
+    return testing::HttpCall(server_->port(), method, path, body);
+  }
+
+  std::filesystem::path dir_;
+  Config config_;
+  std::unique_ptr<RuleHolder> holder_;
+  std::unique_ptr<connectors::EmbeddedBroker> broker_;
+  std::unique_ptr<connectors::KafkaProducer> ingest_;
+  ApiContext context_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(ApiTest, HealthReadinessAndStatus) {
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);  // rules loaded; no consumer in this test
+  const auto status = json::parse(Call("GET", "/api/v1/status").body);
+  EXPECT_EQ(status["rules"]["count"], 1);
+  EXPECT_EQ(status["rules"]["hash"], holder_->current()->hash());
+  EXPECT_EQ(status["kafka"]["bootstrap"], broker_->bootstrap());
+  EXPECT_TRUE(status["kafka"]["embedded"].get<bool>());
+  EXPECT_FALSE(status["librdkafka"].get<std::string>().empty());
+}
+
+TEST_F(ApiTest, ReadinessWaitsForAnAssignment) {
+  connectors::ConsumerOptions options;
+  options.brokers = broker_->bootstrap();
+  auto consumer = connectors::KafkaConsumer::Create(options);
+  ASSERT_TRUE(consumer.ok());
+  context_.consumer = consumer->get();
+  const auto reply = Call("GET", "/readyz");
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_NE(reply.body.find("no partitions assigned"), std::string::npos) << reply.body;
+  std::thread run([&] { (*consumer)->Run([](std::unique_ptr<connectors::ConsumedMessage>) {}); });
+  EXPECT_TRUE(testing::WaitFor([&] { return Call("GET", "/readyz").status == 200; }));
+  (*consumer)->Stop();
+  run.join();
+  context_.consumer = nullptr;
+}
+
+TEST_F(ApiTest, RulesTestExplainsHitsAndRejections) {
+  auto reply =
+      Call("POST", "/api/v1/rules/test", R"({"text": "退款一个月了还没到账，客服一直不处理"})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto body = json::parse(reply.body);
+  ASSERT_EQ(body["hits"].size(), 1u);
+  EXPECT_EQ(body["hits"][0]["rule_id"], "complaint.refund");
+  EXPECT_FALSE(body["hits"][0]["explain"].empty());
+
+  reply = Call("POST", "/api/v1/rules/test", R"({"text": "退款已到账，谢谢"})");
+  body = json::parse(reply.body);
+  EXPECT_TRUE(body["hits"].empty());
+
+  EXPECT_EQ(Call("POST", "/api/v1/rules/test", "not json").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/rules/test", R"({"text": 5})").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/rules/test").status, 405);
+}
+
+TEST_F(ApiTest, RulesListShowsTheRunningSet) {
+  const auto body = json::parse(Call("GET", "/api/v1/rules").body);
+  ASSERT_EQ(body["rules"].size(), 1u);
+  EXPECT_EQ(body["rules"][0]["id"], "complaint.refund");
+  EXPECT_EQ(body["rules"][0]["owner"], "customer_service");
+}
+
+TEST_F(ApiTest, AFailingReloadIs422AndKeepsTheRunningSet) {
+  const std::string before = holder_->current()->hash();
+  std::string failing = kRules;  // its hit example no longer hits
+  failing.replace(failing.find("退款一个月了还没到账"), std::string("退款一个月了还没到账").size(),
+                  "一切正常");
+  std::ofstream(dir_ / "rules.yaml") << failing;
+  const auto reply = Call("POST", "/api/v1/rules/reload");
+  EXPECT_EQ(reply.status, 422) << reply.body;
+  const auto body = json::parse(reply.body);
+  EXPECT_FALSE(body["ok"].get<bool>());
+  EXPECT_NE(body["error"].get<std::string>().find("rules.yaml"), std::string::npos)
+      << body["error"];
+  EXPECT_EQ(body["rule_set"], before);
+  EXPECT_EQ(holder_->current()->hash(), before);
+
+  std::ofstream(dir_ / "rules.yaml") << kRules;
+  EXPECT_EQ(Call("POST", "/api/v1/rules/reload").status, 200);
+}
+
+TEST_F(ApiTest, IngestAnswers202OnlyForDurablePosts) {
+  auto reply =
+      Call("POST", "/api/v1/posts",
+           "{\"id\":\"a\",\"body\":\"退款没到账\"}\n\n{\"id\":\"b\",\"body\":\"hello\"}\n");
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  EXPECT_EQ(json::parse(reply.body)["accepted"], 2);
+  reply = Call("POST", "/api/v1/posts", R"([{"id":"c","body":"x"}])");
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  const auto posts = testing::ReadTopic(broker_->bootstrap(), "vigil.posts", 3, 3);
+  ASSERT_EQ(posts.size(), 3u);
+  std::set<std::string> keys;
+  for (const auto& p : posts) keys.insert(p.key);
+  EXPECT_EQ(keys, (std::set<std::string>{"a", "b", "c"}));
+}
+
+TEST_F(ApiTest, IngestRejectsBadPostsWithReasonsAndSendsNone) {
+  const auto reply =
+      Call("POST", "/api/v1/posts", "{\"id\":\"a\",\"body\":\"ok\"}\n{\"id\":\"b\"}\nnot json\n");
+  ASSERT_EQ(reply.status, 400);
+  const auto body = json::parse(reply.body);
+  ASSERT_EQ(body["invalid"].size(), 2u);
+  EXPECT_EQ(body["invalid"][0]["item"], 2);
+  EXPECT_EQ(body["invalid"][0]["reason"], "missing_body");
+  EXPECT_EQ(body["invalid"][1]["item"], 3);
+  EXPECT_EQ(body["invalid"][1]["reason"], "not_json");
+  EXPECT_TRUE(
+      testing::ReadTopic(broker_->bootstrap(), "vigil.posts", 3, 1, std::chrono::milliseconds(1500))
+          .empty());
+  EXPECT_EQ(Call("POST", "/api/v1/posts", "").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/posts", "[1, 2").status, 400);
+}
+
+TEST_F(ApiTest, IngestOverTheSizeLimitIs413) {
+  const std::string big = "{\"id\":\"a\",\"body\":\"" + std::string(5000, 'x') + "\"}";
+  EXPECT_EQ(Call("POST", "/api/v1/posts", big).status, 413);
+}
+
+TEST_F(ApiTest, IngestIs503WhenKafkaIsDown) {
+  broker_->SetBrokerDown(1, true);
+  const auto reply = Call("POST", "/api/v1/posts", R"({"id":"a","body":"x"})");
+  EXPECT_EQ(reply.status, 503) << reply.body;
+  EXPECT_EQ(reply.headers.count("Retry-After"), 1u);
+  broker_->SetBrokerDown(1, false);
+}
+
+}  // namespace
+}  // namespace vigil::daemon

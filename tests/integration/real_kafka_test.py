@@ -1,0 +1,755 @@
+#!/usr/bin/env python3
+"""vigild against a real Apache Kafka broker (KRaft, one node on 127.0.0.1).
+
+Registered with CTest as `kafka.integration`:
+
+    real_kafka_test.py --vigild PATH --vigilctl PATH --source-dir DIR [--keep] [--only CASE,...]
+
+One broker (tests/kafka/kafka.sh fetch/start, in a temporary directory) serves every case;
+each case has its own topics (posts and hits: 3 partitions, DLQ: 1) and consumer group:
+
+  clean_run       ~3000 generated posts and a set of bad ones (not JSON, invalid UTF-8,
+                  missing body/id, too deep, too large, not an object, bad field), all sent
+                  with `kcat -P`. The hit_ids on the hits topic equal those of
+                  `vigilctl match` on the valid posts, with no duplicates, and every hit equals
+                  vigilctl's JSON, keyed by its incident key; each bad post is on the DLQ exactly
+                  once, byte-identical, with its key, the expected vigil.reason and the
+                  vigil.source.* headers of where it was read; /api/v1/status counters agree.
+                  SIGTERM exits 0, and a second vigild in the same group then consumes only
+                  three new marker posts (one per partition): the offsets were committed.
+  kill_restart    SIGKILL mid-stream on ~20000 posts, restart in the same group: no expected
+                  hit is missing; duplicates are counted and bounded by the at-least-once
+                  window (posts in flight plus posts completed but not yet auto-committed).
+  two_daemons     two vigild in one group split the 3 partitions (disjoint, non-empty
+                  assignments in /api/v1/status), both consume, together every expected hit.
+  broker_restart  `kafka.sh restart` while vigild consumes ~20000 posts, then more posts: no
+                  expected hit is missing, vigild keeps running, finishes, and exits 0.
+
+Prints `PASS name (...)` or `FAIL name: why` per case (with the tail of the vigild logs on a
+failure) and exits 1 if any case failed, 130 if interrupted. The broker and every vigild it
+started are stopped on every exit path (also on Ctrl-C / SIGTERM); each vigild also dies with
+this process (PR_SET_PDEATHSIG). Talks to nothing but 127.0.0.1. Standard library only; needs
+kcat, java and mvn (through kafka.sh) on PATH.
+"""
+
+import argparse
+import collections
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+LOOPBACK = "127.0.0.1"
+CASES = ("clean_run", "kill_restart", "two_daemons", "broker_restart")
+
+
+class CaseFailure(Exception):
+    pass
+
+
+class Interrupted(BaseException):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise CaseFailure(message)
+
+
+def log(message):
+    print(f"  [{time.monotonic() - T0:6.1f}s] {message}", flush=True)
+
+
+T0 = time.monotonic()
+
+# ------------------------------------------------------------------------------ processes
+
+_children = set()  # helper processes in flight (kafka.sh, kcat, vigilctl)
+_children_lock = threading.Lock()
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    # vigild must not outlive this test, whatever ends it (even SIGKILL).
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _end_child(p, grace=20.0):
+    """SIGTERM (kafka.sh then ends the JVM it runs), then SIGKILL after `grace` seconds."""
+    if p.poll() is not None:
+        return
+    try:
+        p.terminate()
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    except ProcessLookupError:
+        pass
+
+
+def run(cmd, what, timeout, input_bytes=None, check_rc=True):
+    """Runs a helper to completion; returns (stdout bytes, stderr text)."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with _children_lock:
+        _children.add(p)
+    try:
+        out, err = p.communicate(input_bytes, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise CaseFailure(f"{what}: no result after {timeout} s") from None
+    except BaseException:
+        _end_child(p)
+        raise
+    finally:
+        with _children_lock:
+            _children.discard(p)
+    err = err.decode("utf-8", "replace")
+    if check_rc and p.returncode != 0:
+        raise CaseFailure(f"{what}: exit code {p.returncode}: {err.strip()[-800:]}")
+    return out, err
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+
+def wait_for(what, probe, timeout, interval=0.1):
+    """Polls `probe` (returns a truthy value when done) until `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise CaseFailure(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------- vigild
+
+
+class Vigild:
+    """One vigild process with its own HTTP port, state dir and stderr log."""
+
+    all = []
+
+    def __init__(self, env, name, topics, group, extra=()):
+        self.env, self.name, self.topics, self.group = env, name, topics, group
+        self.port = free_port()
+        self.state_dir = os.path.join(env.tmp, "state", name)
+        self.log_path = os.path.join(env.tmp, "logs", name + ".log")
+        os.makedirs(self.state_dir, exist_ok=True)
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.args = [env.vigild,
+                     "--set", f"kafka.brokers={env.bootstrap}",
+                     "--set", f"kafka.group_id={group}",
+                     "--set", f"kafka.topics.posts={topics.posts}",
+                     "--set", f"kafka.topics.hits={topics.hits}",
+                     "--set", f"kafka.topics.dlq={topics.dlq}",
+                     "--set", f"rules.paths={env.rules}",
+                     "--set", f"rules.cache_dir={env.rules_cache}",
+                     "--set", f"http.listen={LOOPBACK}:{self.port}",
+                     "--set", f"state.dir={self.state_dir}",
+                     "--set", "log.level=warn"]
+        for setting in extra:
+            self.args += ["--set", setting]
+        self.proc = None
+        self.last_status = None
+        Vigild.all.append(self)
+
+    def start(self):
+        with open(self.log_path, "ab") as log_file:
+            self.proc = subprocess.Popen(self.args, cwd=self.env.tmp, stdin=subprocess.DEVNULL,
+                                         stdout=log_file, stderr=log_file,
+                                         preexec_fn=_die_with_parent)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def status(self):
+        """GET /api/v1/status, or None if it does not answer. Fails if vigild exited."""
+        if not self.alive():
+            raise CaseFailure(f"{self.name} exited unexpectedly with code {self.proc.returncode}")
+        try:
+            with _http.open(f"http://{LOOPBACK}:{self.port}/api/v1/status", timeout=5) as r:
+                self.last_status = json.load(r)
+                return self.last_status
+        except (OSError, ValueError):
+            return None
+
+    def wait_assigned(self, timeout=60):
+        return wait_for(f"{self.name} to answer and get partitions",
+                        lambda: (lambda s: s if s and s.get("consumer", {}).get("assigned") else None)(
+                            self.status()), timeout)
+
+    def assignment(self, status=None):
+        status = status or self.status() or {}
+        return {p["partition"] for p in status.get("consumer", {}).get("partitions", [])}
+
+    def wait_drained(self, timeout, total=None):
+        """Until nothing is in flight and every assigned partition is caught up, seen on two
+        polls >= 1.2 s apart with the same consumed count (the consumer refreshes partition
+        figures once a second). With `total`, also until exactly that many were consumed."""
+        first = {}
+
+        def probe():
+            s = self.status()
+            if not s or not drained(s) or (total is not None and s["consumer"]["consumed"] != total):
+                first.clear()
+                return None
+            now = time.monotonic()
+            if not first or first["consumed"] != s["consumer"]["consumed"]:
+                first.update(t=now, consumed=s["consumer"]["consumed"])
+                return None
+            return s if now - first["t"] >= 1.2 else None
+
+        return wait_for(f"{self.name} to consume and complete everything"
+                        + (f" ({total} messages)" if total is not None else ""), probe, timeout)
+
+    def terminate(self, timeout=45):
+        """SIGTERM and wait; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise CaseFailure(f"{self.name} did not exit within {timeout} s of SIGTERM") from None
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+
+    def tail(self, n=25):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return f"--- {self.name}: no log"
+        status = json.dumps({k: self.last_status.get(k) for k in ("consumer", "pipeline")}) \
+            if self.last_status else "none"
+        return "\n".join([f"--- {self.name} (log {self.log_path}), last {min(n, len(lines))} lines:"]
+                         + lines[-n:] + [f"--- {self.name} last status: {status}"])
+
+
+def drained(s):
+    c, p = s.get("consumer"), s.get("pipeline")
+    if not c or not p or not c["assigned"] or not c["partitions"]:
+        return False
+    for part in c["partitions"]:
+        if part["high_watermark"] < 0:
+            return False  # not fetched yet
+        if part["committed"] >= 0 and part["lag"] != 0:
+            return False
+        # committed -1 with lag -1: nothing consumed from it since the assignment (librdkafka
+        # reports no position before the first message); it is caught up iff it stays so.
+    return (c["in_flight"] == 0 and p["queued"] == 0
+            and p["completed"] == p["consumed"] == c["consumed"])
+
+
+# ----------------------------------------------------------------------------------- kafka
+
+
+class Topics:
+    def __init__(self, case):
+        self.posts, self.hits, self.dlq = (f"it.{case}.posts", f"it.{case}.hits", f"it.{case}.dlq")
+
+
+class Env:
+    def __init__(self, args):
+        self.src = os.path.abspath(args.source_dir)
+        self.kafka_sh = os.path.join(self.src, "tests", "kafka", "kafka.sh")
+        self.rules = os.path.join(self.src, "rules", "packs")
+        self.gen_corpus = os.path.join(self.src, "tests", "bench", "gen_corpus.py")
+        self.tmp = tempfile.mkdtemp(prefix="vigil-kafka-it.")
+        self.broker_dir = os.path.join(self.tmp, "broker")
+        self.rules_cache = os.path.join(self.tmp, "hs-cache")
+        self.bootstrap = None
+        # Private copies: the binaries may be rebuilt while this test runs.
+        self.vigild = self._copy_binary(args.vigild, "vigild")
+        self.vigilctl = self._copy_binary(args.vigilctl, "vigilctl")
+
+    def _copy_binary(self, path, name):
+        dest = os.path.join(self.tmp, "bin", name)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                shutil.copy2(path, dest)
+                subprocess.run([dest, "--version"], check=True, capture_output=True, timeout=30)
+                return dest
+            except (OSError, subprocess.SubprocessError) as e:  # missing or half-written
+                if time.monotonic() >= deadline:
+                    raise CaseFailure(f"{path}: not usable: {e}") from None
+                time.sleep(1)
+
+    def kafka(self, *args, timeout=180):
+        out, _ = run([self.kafka_sh, *args], f"kafka.sh {' '.join(args[:1])}", timeout)
+        return out.decode().strip()
+
+    def start_broker(self):
+        self.kafka("fetch", timeout=600)
+        bootstrap = self.kafka("start", self.broker_dir).splitlines()[-1]
+        check(re.fullmatch(r"127\.0\.0\.1:\d+", bootstrap), f"broker bootstrap is not loopback: {bootstrap!r}")
+        self.bootstrap = bootstrap
+
+    def create_topics(self, topics):
+        jobs = []
+        for t in topics:
+            jobs += [(t.posts, 3), (t.hits, 3), (t.dlq, 1)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for f in [pool.submit(self.kafka, "create-topic", self.broker_dir, name, str(n)) for name, n in jobs]:
+                f.result()
+
+    def kcat_produce(self, topic, lines, partition=None):
+        """Raw messages with kcat -P, each 'key\\tvalue' (the value may be any bytes but \\n)."""
+        data = b"".join(line + b"\n" for line in lines)
+        cmd = ["kcat", "-P", "-b", self.bootstrap, "-t", topic, "-K", "\t", "-X", "acks=all",
+               "-X", "message.max.bytes=1000000"]
+        if partition is not None:
+            cmd += ["-p", str(partition)]
+        run(cmd, f"kcat -P {topic}", 120, input_bytes=data)
+
+    def vigilctl_produce(self, topic, path):
+        _, err = run([self.vigilctl, "produce", "--brokers", self.bootstrap, "--topic", topic, path],
+                     f"vigilctl produce {topic}", 180)
+        check(" 0 failed" in err, f"vigilctl produce {topic}: {err.strip()}")
+
+    def consume_framed(self, topic):
+        """Every message of `topic`: list of (partition, offset, key bytes|None, value bytes)."""
+        out, _ = run(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+                      "-f", "%p %o %K %S\n%k%s\n"], f"kcat -C {topic}", 120)
+        messages, i = [], 0
+        while i < len(out):
+            nl = out.index(b"\n", i)
+            p, o, klen, vlen = (int(x) for x in out[i:nl].split())
+            i = nl + 1
+            key = out[i:i + klen] if klen >= 0 else None
+            i += max(klen, 0)
+            value = out[i:i + max(vlen, 0)]
+            i += max(vlen, 0)
+            check(out[i:i + 1] == b"\n", f"kcat -C {topic}: cannot parse its output at byte {i}")
+            i += 1
+            messages.append((p, o, key, value))
+        return messages
+
+    def consume_json(self, topic):
+        """Every message of `topic` as kcat's -J envelope (headers as a dict)."""
+        out, _ = run(["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J"],
+                     f"kcat -C -J {topic}", 120)
+        messages = []
+        for line in out.decode("utf-8", "surrogateescape").splitlines():
+            m = json.loads(line)
+            h = m.get("headers") or []
+            m["headers"] = dict(zip(h[0::2], h[1::2]))
+            messages.append(m)
+        return messages
+
+    def hits(self, topic):
+        """hit_id -> list of (key, hit dict) for every message on the hits topic."""
+        by_id = collections.defaultdict(list)
+        for m in self.consume_json(topic):
+            hit = json.loads(m["payload"])
+            by_id[hit["hit_id"]].append((m["key"], hit))
+        return by_id
+
+    def corpus(self, name, count, seed, hit_rate=0.2):
+        path = os.path.join(self.tmp, f"{name}.jsonl")
+        run([sys.executable, self.gen_corpus, "--count", str(count), "--seed", str(seed),
+             "--hit-rate", str(hit_rate), "--out", path], f"gen_corpus {name}", 120)
+        return path
+
+    def expected_hits(self, path):
+        """hit_id -> hit dict from `vigilctl match` (fails on a duplicate hit_id)."""
+        out, _ = run([self.vigilctl, "match", "--rules", self.rules, "--cache-dir", self.rules_cache, path],
+                     f"vigilctl match {os.path.basename(path)}", 300)
+        expected = {}
+        for line in out.decode().splitlines():
+            hit = json.loads(line)
+            check(hit["hit_id"] not in expected, f"vigilctl match gave hit_id {hit['hit_id']} twice")
+            expected[hit["hit_id"]] = hit
+        check(expected, f"vigilctl match {path}: no hits at all; the corpus is useless")
+        return expected
+
+
+def compare_hits(expected, got, allow_duplicates):
+    """Asserts every expected hit_id is on the hits topic and nothing else is; returns
+    (extra copies, hit_ids with duplicates, posts with duplicated hits)."""
+    missing = set(expected) - set(got)
+    unexpected = set(got) - set(expected)
+    check(not missing, f"{len(missing)} of {len(expected)} expected hits missing from the hits topic, "
+                       f"e.g. {sorted(missing)[:3]}")
+    check(not unexpected, f"{len(unexpected)} hits not produced by vigilctl match, e.g. {sorted(unexpected)[:3]}")
+    dup_ids = [h for h, copies in got.items() if len(copies) > 1]
+    extra = sum(len(got[h]) - 1 for h in dup_ids)
+    if not allow_duplicates:
+        check(not dup_ids, f"{len(dup_ids)} hit_ids appear more than once (e.g. {dup_ids[:3]})")
+    for hit_id, copies in got.items():
+        for key, hit in copies:
+            check(key == hit["incident_key"], f"hit {hit_id}: key {key!r} is not its incident_key")
+    return extra, len(dup_ids), len({got[h][0][1]["post_id"] for h in dup_ids})
+
+
+def post_ids(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["id"] for line in f if line.strip()]
+
+
+# ------------------------------------------------------------------------------------ cases
+
+
+def bad_posts():
+    """(key, raw value, expected vigil.reason); sent with max_post_bytes=64KiB."""
+    big_body = "填充" * 20000 + " refund please " * 500  # ~127 KB of valid JSON
+    return [
+        (b"bad-not-json", b"this is not json {", "not_json"),
+        (b"bad-truncated", b'{"id":"bad-truncated","body":"cut off in the mid', "not_json"),
+        (b"bad-utf8", b'{"id":"bad-utf8","body":"caf\xc3 au lait \xff\xfe broken"}', "not_utf8"),
+        (b"bad-no-body", '{"id":"bad-no-body","title":"退款没到账 no body"}'.encode(), "missing_body"),
+        (b"bad-no-id", '{"body":"退款一个月了还没到账，客服一直不处理 no id"}'.encode(), "missing_id"),
+        (b"bad-deep", b'{"id":"bad-deep","body":"deep","x":' + b"[" * 40 + b"1" + b"]" * 40 + b"}", "too_deep"),
+        (b"bad-large", json.dumps({"id": "bad-large", "body": big_body}, ensure_ascii=False).encode(), "too_large"),
+        (b"bad-array", b'[{"id":"bad-array","body":"an array"}]', "not_object"),
+        (b"bad-date", b'{"id":"bad-date","body":"refund","created_at":"yesterday"}', "bad_field"),
+    ]
+
+
+def case_clean_run(env, topics, note):
+    posts_path = env.corpus("clean", 3000, seed=101)
+    expected = env.expected_hits(posts_path)
+    valid_ids = post_ids(posts_path)
+    bad = bad_posts()
+    with open(posts_path, "rb") as f:
+        valid = [line.rstrip(b"\n") for line in f if line.strip()]
+    # key = post id; the bad posts spread through the stream
+    lines, step = [], len(valid) // (len(bad) + 1)
+    for i, raw in enumerate(valid):
+        lines.append(valid_ids[i].encode() + b"\t" + raw)
+        if i % step == step - 1 and i // step < len(bad):
+            key, value, _ = bad[i // step]
+            lines.append(key + b"\t" + value)
+    total = len(lines)
+    check(total == len(valid) + len(bad), "test bug: not every bad post was placed")
+    env.kcat_produce(topics.posts, lines)
+    where = {}  # bad key -> (partition, offset) on the posts topic
+    for p, o, key, value in env.consume_framed(topics.posts):
+        if key and key.startswith(b"bad-"):
+            where[key] = (p, o)
+    check(len(where) == len(bad), f"only {len(where)} of {len(bad)} bad posts are on {topics.posts}")
+
+    v = Vigild(env, "clean_run", topics, "it-clean", ["pipeline.max_post_bytes=64KiB"]).start()
+    v.wait_assigned()
+    s = v.wait_drained(timeout=90, total=total)
+    note(f"{total} messages consumed")
+
+    # hits: exactly vigilctl match's, no duplicates, same JSON
+    got = env.hits(topics.hits)
+    compare_hits(expected, got, allow_duplicates=False)
+    for hit_id, [(key, hit)] in got.items():
+        if hit != expected[hit_id]:
+            diff = {k: (hit.get(k), expected[hit_id].get(k)) for k in set(hit) | set(expected[hit_id])
+                    if hit.get(k) != expected[hit_id].get(k)}
+            raise CaseFailure(f"hit {hit_id} differs from vigilctl match's: (hits topic, vigilctl) {diff}")
+
+    # DLQ: each bad post once, byte-identical, with its reason and origin
+    framed = env.consume_framed(topics.dlq)
+    envelopes = {(m["partition"], m["offset"]): m for m in env.consume_json(topics.dlq)}
+    check(len(framed) == len(bad), f"{len(framed)} messages on the DLQ, expected {len(bad)}")
+    seen = collections.Counter(key for _, _, key, _ in framed)
+    for key, value, reason in bad:
+        check(seen[key] == 1, f"bad post {key.decode()} is on the DLQ {seen[key]} times")
+        [(p, o, _, dlq_value)] = [m for m in framed if m[2] == key]
+        check(dlq_value == value, f"bad post {key.decode()}: DLQ value differs from what was sent "
+                                  f"({len(dlq_value)} vs {len(value)} bytes)")
+        headers = envelopes[(p, o)]["headers"]
+        want = {"vigil.reason": reason, "vigil.source.topic": topics.posts,
+                "vigil.source.partition": str(where[key][0]), "vigil.source.offset": str(where[key][1])}
+        for h, w in want.items():
+            check(headers.get(h) == w, f"bad post {key.decode()}: header {h} is {headers.get(h)!r}, expected {w!r}")
+        check(headers.get("vigil.detail"), f"bad post {key.decode()}: no vigil.detail header")
+
+    # the status counters agree
+    c, p = s["consumer"], s["pipeline"]
+    reasons = collections.Counter(r for _, _, r in bad)
+    want = {"consumer.consumed": total, "consumer.in_flight": 0, "consumer.lag": 0,
+            "pipeline.consumed": total, "pipeline.completed": total, "pipeline.matched": len(valid),
+            "pipeline.hits": len(expected), "pipeline.hits_produced": len(expected),
+            "pipeline.dead_lettered": len(bad), "pipeline.delivery_failures": 0, "pipeline.queued": 0}
+    for reason in p["invalid"]:
+        want[f"pipeline.invalid.{reason}"] = reasons.get(reason, 0)
+    have = {"consumer." + k: c[k] for k in ("consumed", "in_flight", "lag")}
+    have.update({"pipeline." + k: p[k] for k in ("consumed", "completed", "matched", "hits", "hits_produced",
+                                                 "dead_lettered", "delivery_failures", "queued")})
+    have.update({"pipeline.invalid." + k: n for k, n in p["invalid"].items()})
+    wrong = {k: (have.get(k), w) for k, w in want.items() if have.get(k) != w}
+    check(not wrong, f"/api/v1/status disagrees (have, want): {wrong}")
+    check(sorted(c["partitions"][i]["partition"] for i in range(len(c["partitions"]))) == [0, 1, 2],
+          f"status shows partitions {c['partitions']}")
+    check(sum(part["committed"] for part in c["partitions"]) == total,
+          f"stored offsets {[part['committed'] for part in c['partitions']]} do not add up to {total}")
+
+    rc = v.terminate()
+    check(rc == 0, f"vigild exited {rc} on SIGTERM")
+
+    # A second vigild in the group starts from the committed offsets: one marker post per
+    # partition, sent once it fetches, must be all it consumes.
+    v2 = Vigild(env, "clean_run.second", topics, "it-clean").start()
+    v2.wait_assigned()
+    wait_for("the second vigild to fetch every partition",
+             lambda: (lambda s: s and len(s["consumer"]["partitions"]) == 3
+                      and all(x["high_watermark"] >= 0 for x in s["consumer"]["partitions"]))(v2.status()), 60)
+    s2 = v2.status()
+    check(s2["consumer"]["consumed"] == 0,
+          f"the second vigild consumed {s2['consumer']['consumed']} old messages: offsets were not committed")
+    for part in range(3):
+        env.kcat_produce(topics.posts, [f"marker-{part}\t".encode()
+                                        + json.dumps({"id": f"marker-{part}", "body": "hello again"}).encode()],
+                         partition=part)
+    s2 = v2.wait_drained(timeout=60)
+    check(s2["consumer"]["consumed"] == 3,
+          f"the second vigild consumed {s2['consumer']['consumed']} messages, expected only the 3 new "
+          f"markers: offsets were not committed on SIGTERM")
+    rc = v2.terminate()
+    check(rc == 0, f"the second vigild exited {rc} on SIGTERM")
+    return (f"{len(valid)} posts + {len(bad)} bad, {len(expected)} hits equal vigilctl's, "
+            f"DLQ byte-identical, offsets committed")
+
+
+def case_kill_restart(env, topics, note, posts_path, expected):
+    total = len(post_ids(posts_path))
+    capacity = 4096
+    env.vigilctl_produce(topics.posts, posts_path)
+    a = Vigild(env, "kill_restart.a", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
+    a.wait_assigned()
+    at_kill = wait_for("vigild to have consumed some but not all posts",
+                       lambda: (lambda s: s if s and s["consumer"]["consumed"] >= total // 5 else None)(a.status()),
+                       90, interval=0.03)
+    check(at_kill["pipeline"]["completed"] < total,
+          f"vigild completed all {total} posts before the SIGKILL; the case needs more posts")
+    a.kill()
+    consumed_a, completed_a = at_kill["consumer"]["consumed"], at_kill["pipeline"]["completed"]
+    note(f"SIGKILL after >= {consumed_a} consumed, {completed_a} completed of {total}")
+
+    b = Vigild(env, "kill_restart.b", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
+    b.wait_assigned()
+    s = b.wait_drained(timeout=120)
+    consumed_b = s["consumer"]["consumed"]
+    got = env.hits(topics.hits)
+    extra, dup_ids, dup_posts = compare_hits(expected, got, allow_duplicates=True)
+    # At-least-once: the restart re-reads from the last committed offsets, so it re-consumes
+    # `redelivered` posts: those in flight at the kill plus those completed but not yet
+    # auto-committed (auto.commit.interval.ms = 1 s). Only they may have duplicate hits.
+    redelivered = consumed_b - (total - completed_a)
+    note(f"restart consumed {consumed_b}; re-consumed >= {redelivered} posts; duplicates: {extra} extra hit "
+         f"copies of {dup_ids} hit_ids from {dup_posts} posts")
+    check(consumed_b <= total, f"the restart consumed {consumed_b} > {total} posts")
+    # Posts with duplicated hits were completed by the first run after its last commit;
+    # they cannot exceed what it consumed (an upper bound unknown after the last poll, so
+    # bound by its in-flight capacity + 1 s of throughput + what it did after our poll).
+    bound = capacity + completed_a
+    check(dup_posts <= bound, f"{dup_posts} posts had duplicate hits, more than the bound {bound}")
+    check(dup_posts <= consumed_b, f"{dup_posts} posts had duplicate hits but the restart consumed only {consumed_b}")
+    rc = b.terminate()
+    check(rc == 0, f"the restarted vigild exited {rc} on SIGTERM")
+    return (f"{total} posts, killed at {consumed_a} consumed, none of {len(expected)} hits missing, "
+            f"{extra} duplicate hit copies ({dup_posts} posts) within {consumed_b - (total - completed_a)} re-consumed")
+
+
+def case_two_daemons(env, topics, note, posts_path, expected):
+    total = len(post_ids(posts_path))
+    a = Vigild(env, "two_daemons.a", topics, "it-two").start()
+    a.wait_assigned()
+    b = Vigild(env, "two_daemons.b", topics, "it-two").start()
+    b.wait_assigned()
+
+    def split():
+        sa, sb = a.status(), b.status()
+        if not sa or not sb:
+            return None
+        pa, pb = a.assignment(sa), b.assignment(sb)
+        if pa and pb and not (pa & pb) and (pa | pb) == {0, 1, 2}:
+            return pa, pb, sa["consumer"]["rebalances"], sb["consumer"]["rebalances"]
+        return None
+
+    pa, pb, ra, rb = wait_for("both vigild to hold disjoint, non-empty sets of the 3 partitions", split, 60)
+    note(f"a holds {sorted(pa)}, b holds {sorted(pb)}")
+    env.vigilctl_produce(topics.posts, posts_path)
+    sa = a.wait_drained(timeout=120)
+    sb = b.wait_drained(timeout=60)
+    ca, cb = sa["consumer"]["consumed"], sb["consumer"]["consumed"]
+    check(ca > 0 and cb > 0, f"one vigild consumed nothing: a {ca}, b {cb}")
+    stable = sa["consumer"]["rebalances"] == ra and sb["consumer"]["rebalances"] == rb
+    if stable:
+        check(ca + cb == total, f"a consumed {ca} and b {cb}: {ca + cb} != {total} without a rebalance")
+        check(a.assignment(sa) == pa and b.assignment(sb) == pb, "the assignment changed without a rebalance")
+    got = env.hits(topics.hits)
+    extra, _, _ = compare_hits(expected, got, allow_duplicates=not stable)
+    for v in (a, b):
+        rc = v.terminate()
+        check(rc == 0, f"{v.name} exited {rc} on SIGTERM")
+    return (f"partitions {sorted(pa)} + {sorted(pb)}, consumed {ca} + {cb} of {total}, "
+            f"all {len(expected)} hits, {extra} duplicates" + ("" if stable else " (a rebalance happened)"))
+
+
+def case_broker_restart(env, topics, note, posts_path, expected, more_path, more_expected):
+    total = len(post_ids(posts_path))
+    env.vigilctl_produce(topics.posts, posts_path)
+    v = Vigild(env, "broker_restart", topics, "it-broker").start()
+    v.wait_assigned()
+    before = wait_for("vigild to start consuming",
+                      lambda: (lambda s: s if s and s["consumer"]["consumed"] >= 1000 else None)(v.status()),
+                      60, interval=0.03)
+    t = time.monotonic()
+    env.kafka("restart", env.broker_dir)
+    note(f"broker restarted in {time.monotonic() - t:.1f} s; vigild had consumed "
+         f"{before['consumer']['consumed']} of {total} when it began")
+    check(v.alive(), f"vigild exited ({v.proc.returncode}) during the broker restart")
+    env.vigilctl_produce(topics.posts, more_path)  # and the stream goes on after the restart
+    total += len(post_ids(more_path))
+    s = v.wait_drained(timeout=150)
+    expected = dict(expected, **more_expected)
+    got = env.hits(topics.hits)
+    extra, _, dup_posts = compare_hits(expected, got, allow_duplicates=True)
+    check(v.alive(), "vigild exited")
+    note(f"vigild consumed {s['consumer']['consumed']} messages for {total} posts, "
+         f"rebalances {s['consumer']['rebalances']}, {extra} duplicate hit copies ({dup_posts} posts), "
+         f"delivery failures {s['pipeline']['delivery_failures']}")
+    rc = v.terminate()
+    check(rc == 0, f"vigild exited {rc} on SIGTERM after the broker restart")
+    return f"{total} posts across a broker restart, none of {len(expected)} hits missing, {extra} duplicates"
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--vigild", required=True)
+    ap.add_argument("--vigilctl", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--only", help="comma-separated cases to run (default: all): " + ",".join(CASES))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    only = args.only.split(",") if args.only else list(CASES)
+    unknown = set(only) - set(CASES)
+    if unknown:
+        ap.error(f"unknown case(s): {','.join(sorted(unknown))}")
+
+    def on_signal(signum, _frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    env = None
+    failures = 0
+    interrupted = False
+    try:
+        env = Env(args)
+        log(f"temporary directory {env.tmp}")
+        env.start_broker()
+        log(f"broker at {env.bootstrap}")
+        topics = {case: Topics(case) for case in only}
+        env.create_topics(topics.values())
+        log(f"{3 * len(topics)} topics created")
+        big = small = None
+        if {"kill_restart", "two_daemons", "broker_restart"} & set(only):
+            big = env.corpus("big", 20000, seed=202)
+            big_expected = env.expected_hits(big)
+        if "broker_restart" in only:
+            small = env.corpus("more", 3000, seed=303)
+            small_expected = env.expected_hits(small)
+        log("corpora generated and matched")
+        runners = {
+            "clean_run": lambda note: case_clean_run(env, topics["clean_run"], note),
+            "kill_restart": lambda note: case_kill_restart(env, topics["kill_restart"], note, big, big_expected),
+            "two_daemons": lambda note: case_two_daemons(env, topics["two_daemons"], note, big, big_expected),
+            "broker_restart": lambda note: case_broker_restart(env, topics["broker_restart"], note, big,
+                                                               big_expected, small, small_expected),
+        }
+        for case in CASES:
+            if case not in only:
+                continue
+            first = len(Vigild.all)
+            t = time.monotonic()
+            try:
+                summary = runners[case](lambda m, c=case: log(f"{c}: {m}"))
+                print(f"PASS {case} ({time.monotonic() - t:.1f} s): {summary}", flush=True)
+            except (CaseFailure, AssertionError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+                failures += 1
+                why = str(e) or type(e).__name__
+                if not isinstance(e, CaseFailure):
+                    why = f"{type(e).__name__}: {why}"
+                print(f"FAIL {case}: {why} ({time.monotonic() - t:.1f} s)", flush=True)
+                for v in Vigild.all[first:]:
+                    print(v.tail(), flush=True)
+            finally:
+                for v in Vigild.all[first:]:
+                    v.kill()
+    except CaseFailure as e:
+        failures += 1
+        print(f"FAIL setup: {e}", flush=True)
+    except Interrupted as e:
+        interrupted = True
+        print(f"FAIL interrupted: {e}", flush=True)
+    finally:
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)  # let the cleanup finish
+        for v in Vigild.all:
+            v.kill()
+        with _children_lock:
+            children = list(_children)
+        for p in children:
+            _end_child(p)
+        if env is not None:
+            if os.path.isdir(env.broker_dir):
+                try:
+                    run([env.kafka_sh, "stop", env.broker_dir], "kafka.sh stop", 60)
+                except CaseFailure as e:
+                    print(f"FAIL cleanup: {e}; killing the broker", flush=True)
+                    run([env.kafka_sh, "kill", env.broker_dir], "kafka.sh kill", 30, check_rc=False)
+                    failures += 1
+                if failures or interrupted:
+                    for name in ("server.log", "kafka.log"):
+                        path = os.path.join(env.broker_dir, name)
+                        if os.path.exists(path):
+                            with open(path, errors="replace") as f:
+                                tail = f.read().splitlines()[-15:]
+                            print(f"--- broker {name}, last lines:\n" + "\n".join(tail), flush=True)
+            if args.keep or os.environ.get("VIGIL_KAFKA_KEEP") == "1":
+                print(f"kept {env.tmp}")
+            else:
+                shutil.rmtree(env.tmp, ignore_errors=True)
+    elapsed = time.monotonic() - T0
+    if interrupted:
+        print(f"kafka.integration: interrupted after {elapsed:.1f} s", flush=True)
+        return 130
+    print(f"kafka.integration: {'FAILED' if failures else 'passed'} in {elapsed:.1f} s", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
