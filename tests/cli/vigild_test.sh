@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The vigild command-line contract and its signals, on the embedded broker: config
+# errors name file:line and exit 1, usage errors exit 2, --check validates, SIGHUP
+# reloads, SIGTERM drains and exits 0; `vigilctl produce` reports bad lines by number
+# and sends the rest.
+# Usage: vigild_test.sh VIGILD VIGILCTL SOURCE_DIR
+set -u
+vigild=$1
+ctl=$2
+src=$3
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+passes=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -qF -- "$2" <<<"$1"; }
+wait_for() {  # wait_for SECONDS COMMAND... : polls a condition that real work makes true
+  local until=$((SECONDS + $1))
+  shift
+  while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
+  "$@"
+}
+
+"$vigild" --help >/dev/null 2>&1
+check "--help exits 0" test $? -eq 0
+"$vigild" --no-such-flag >/dev/null 2>&1
+check "an unknown flag is a usage error (2)" test $? -eq 2
+"$vigild" --version >"$work/version" 2>&1
+check "--version names Hyperscan and librdkafka" grep -q "Hyperscan.*librdkafka" "$work/version"
+
+cat >"$work/bad.yaml" <<'YAML'
+kafka:
+  brokers: embedded
+pipeline:
+  workers: many
+http:
+  listen: nowhere
+YAML
+"$vigild" --config "$work/bad.yaml" --set pipeline.worker=2 >"$work/out" 2>"$work/err"
+check "a bad config exits 1" test $? -eq 1
+err=$(cat "$work/err")
+check "the bad value is named with file:line:col" contains "$err" "bad.yaml:4:12: pipeline.workers"
+check "every problem is reported at once" contains "$err" "http.listen"
+check "an unknown --set key is named with a suggestion" contains "$err" "did you mean pipeline.workers"
+
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" --check >/dev/null 2>"$work/err"
+check "--check passes on the shipped packs" test $? -eq 0
+printf 'rules:\n  - id: x\n    when: {any: ["re:("]}\n' >"$work/broken.yaml"
+"$vigild" --set rules.paths="$work/broken.yaml" --set state.dir="$work/state" --check >/dev/null 2>"$work/err"
+check "--check fails on broken rules" test $? -eq 1
+check "the rule error names file:line" grep -q "broken.yaml:3:" "$work/err"
+
+# The daemon on the embedded broker, HTTP on a free port.
+cp -r "$src/rules/packs" "$work/rules"
+"$vigild" --set kafka.brokers=embedded --set rules.paths="$work/rules" --set state.dir="$work/state" \
+  --set http.listen=127.0.0.1:0 >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+wait_for 30 grep -q "vigild running" "$work/daemon.log"
+check "vigild starts" grep -q "vigild running" "$work/daemon.log"
+brokers=$(grep -o "embedded Kafka broker[^;]* at [0-9.:]*" "$work/daemon.log" | grep -o "[0-9.]*:[0-9]*$")
+port=$(grep -o "http: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | grep -o "[0-9]*$")
+check "the embedded broker's address is logged" test -n "$brokers"
+
+{
+  head -n 5 "$src/tests/data/demo_feed.jsonl"
+  echo 'not json'
+  echo '{"id": "no-body"}'
+  sed -n 6,10p "$src/tests/data/demo_feed.jsonl"
+} >"$work/posts.jsonl"
+"$ctl" produce --brokers "$brokers" "$work/posts.jsonl" >"$work/out" 2>"$work/err"
+check "produce exits 1 when some lines were bad" test $? -eq 1
+err=$(cat "$work/err")
+check "produce names bad line 6" contains "$err" "posts.jsonl:6: not_json"
+check "produce names bad line 7" contains "$err" "posts.jsonl:7: missing_body"
+check "produce sends the good lines" contains "$err" "10 posts sent to vigil.posts (10 acknowledged, 0 failed), 2 bad lines"
+
+status() { curl -s "http://127.0.0.1:$port/api/v1/status"; }
+completed_is() { status | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['pipeline']['completed'] == $1 else 1)"; }
+wait_for 30 completed_is 10
+check "the daemon consumed and completed the 10 posts" completed_is 10
+check "readyz is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200
+
+# SIGHUP with a broken rule file: rejected, the old set keeps running.
+hash_before=$(status | python3 -c "import json,sys; print(json.load(sys.stdin)['rules']['hash'])")
+cp "$work/broken.yaml" "$work/rules/zz_broken.yaml"
+kill -HUP "$daemon_pid"
+wait_for 20 grep -q "rejected" "$work/daemon.log"
+check "a broken reload is rejected with the reason" grep -q "zz_broken.yaml:3:" "$work/daemon.log"
+hash_after=$(status | python3 -c "import json,sys; print(json.load(sys.stdin)['rules']['hash'])")
+check "the running rule set stays" test "$hash_before" = "$hash_after"
+rm "$work/rules/zz_broken.yaml"
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=
+check "SIGTERM exits 0" test $rc -eq 0
+check "SIGTERM drains and reports" grep -q "vigild stopped: 10 posts consumed" "$work/daemon.log"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
