@@ -29,7 +29,7 @@ class KafkaConsumer::Rebalancer : public RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer*, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      owner_->OnAssign(partitions);
+      owner_->OnAssign(partitions);  // may set the offsets to resume from
     } else {
       owner_->OnRevoke(partitions);
     }
@@ -168,13 +168,25 @@ void KafkaConsumer::SetPaused(bool paused) {
                 tracker_.in_flight());
 }
 
-void KafkaConsumer::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
+void KafkaConsumer::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
   std::string names;
   for (const RdKafka::TopicPartition* p : partitions) {
     tracker_.Reset({p->topic(), p->partition()});
     stored_.erase(p->partition());
     next_.erase(p->partition());
     names += (names.empty() ? "" : ",") + std::to_string(p->partition());
+  }
+  if (options_.resume_offsets) {
+    std::vector<int32_t> ids;
+    for (const RdKafka::TopicPartition* p : partitions) ids.push_back(p->partition());
+    const std::map<int32_t, int64_t> resume = options_.resume_offsets(options_.topic, ids);
+    for (RdKafka::TopicPartition* p : partitions) {
+      if (auto it = resume.find(p->partition()); it != resume.end()) {
+        p->set_offset(it->second);
+        spdlog::info("kafka consumer: partition {} resumes at offset {} from the state store",
+                     p->partition(), it->second);
+      }
+    }
   }
   const bool cooperative = consumer_->rebalance_protocol() == "COOPERATIVE";
   RdKafka::Error* error = nullptr;

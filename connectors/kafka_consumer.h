@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,14 @@ struct ConsumerOptions {
   size_t max_in_flight = 4096;
   std::chrono::milliseconds drain_timeout{30000};  // on revoke and on stop
   std::string client_id = "vigild";
+  // Where to resume a newly assigned partition, when something other than Kafka's
+  // committed offsets knows better: the escalation stage's state store, which writes
+  // the consumed offsets in the same transaction as the incident changes (exactly-once
+  // effect). Returns partition -> next offset to consume; partitions it leaves out
+  // resume from the group's committed offset. Called on the Run() thread.
+  std::function<std::map<int32_t, int64_t>(const std::string& topic,
+                                           const std::vector<int32_t>& partitions)>
+      resume_offsets;
 };
 
 struct PartitionStatus {
@@ -95,7 +104,7 @@ class KafkaConsumer {
   // Waits until nothing of `partitions` is in flight (or the drain timeout passes).
   void DrainPartitions(const std::vector<PartitionKey>& partitions);
   void SetPaused(bool paused);
-  void OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions);
+  void OnAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions);
   void RefreshSnapshot();
 

@@ -76,8 +76,7 @@ class PipelineTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void StartPipeline(size_t max_in_flight = 4096) {
-    connectors::ConsumerOptions options;
+  void StartPipeline(size_t max_in_flight = 4096, connectors::ConsumerOptions options = {}) {
     options.brokers = broker_->bootstrap();
     options.max_in_flight = max_in_flight;
     auto consumer = connectors::KafkaConsumer::Create(options);
@@ -177,6 +176,30 @@ TEST_F(PipelineTest, ARestartResumesAfterTheCommittedOffsets) {
   // Nothing of the first batch came back: the group resumed at the committed offsets.
   EXPECT_EQ(pipeline_->stats().consumed, second.size());
   EXPECT_EQ(sink_.seen().size(), first.size() + second.size());
+}
+
+TEST_F(PipelineTest, AStateStoreCanChooseWhereAPartitionResumes) {
+  std::vector<std::string> posts;
+  for (int i = 0; i < 40; ++i) posts.push_back(Post(i, "refund please"));
+  ProducePosts(posts);
+  StartPipeline();
+  ASSERT_TRUE(testing::WaitFor([&] { return pipeline_->stats().completed == posts.size(); }));
+  StopPipeline();  // everything committed
+
+  // The state store (here: a fake) says it durably holds nothing: replay from offset 0.
+  std::vector<int32_t> asked;
+  connectors::ConsumerOptions options;
+  options.resume_offsets = [&](const std::string& topic, const std::vector<int32_t>& partitions) {
+    EXPECT_EQ(topic, "vigil.posts");
+    asked = partitions;
+    std::map<int32_t, int64_t> offsets;
+    for (int32_t p : partitions) offsets[p] = 0;
+    return offsets;
+  };
+  StartPipeline(4096, options);
+  ASSERT_TRUE(testing::WaitFor([&] { return pipeline_->stats().completed == posts.size(); }));
+  EXPECT_EQ(asked.size(), 3u);
+  EXPECT_EQ(pipeline_->stats().consumed, posts.size());
 }
 
 TEST_F(PipelineTest, ASmallInFlightBoundPausesAndStillProcessesEverything) {

@@ -539,18 +539,41 @@ def case_clean_run(env, topics, note):
 
 def case_kill_restart(env, topics, note, posts_path, expected):
     total = len(post_ids(posts_path))
-    capacity = 4096
+    capacity = 4096  # pipeline.queue_capacity: the consumer's bound on posts in flight
+    commit_interval = 1.0  # auto.commit.interval.ms of vigild's consumer (kafka_consumer.cc)
     env.vigilctl_produce(topics.posts, posts_path)
     a = Vigild(env, "kill_restart.a", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
     a.wait_assigned()
-    at_kill = wait_for("vigild to have consumed some but not all posts",
-                       lambda: (lambda s: s if s and s["consumer"]["consumed"] >= total // 5 else None)(a.status()),
-                       90, interval=0.03)
-    check(at_kill["pipeline"]["completed"] < total,
-          f"vigild completed all {total} posts before the SIGKILL; the case needs more posts")
+    history = []  # (time, completed) of every poll
+
+    def far_enough():
+        s = a.status()
+        if not s:
+            return None
+        now, completed = time.monotonic(), s["pipeline"]["completed"]
+        history.append((now, completed))
+        if completed == 0 or s["pipeline"]["hits_produced"] == 0:
+            return None
+        started = next(t for t, c in history if c > 0)
+        # Well into the stream, a few auto-commits behind us (on a machine too fast for that,
+        # before the end all the same).
+        if completed >= total * 0.85 or (completed >= total * 0.4 and now - started >= 2.5 * commit_interval):
+            return s
+        return None
+
+    at_kill = wait_for("vigild to have completed some but not all posts", far_enough, 90, interval=0.02)
     a.kill()
+    t_kill = history[-1][0]
+    started = next(t for t, c in history if c > 0)
     consumed_a, completed_a = at_kill["consumer"]["consumed"], at_kill["pipeline"]["completed"]
-    note(f"SIGKILL after >= {consumed_a} consumed, {completed_a} completed of {total}")
+    check(completed_a < total, f"vigild completed all {total} posts before the SIGKILL; the case needs more posts")
+    # Posts completed within the last two auto-commit intervals before the kill: the committed
+    # offsets are those stored at the last auto-commit (<= 1 interval ago), and a stored offset
+    # also waits for every earlier post of its partition (and the acks of their hits).
+    earlier = [c for t, c in history if t <= t_kill - 2 * commit_interval]
+    recent = completed_a - (earlier[-1] if earlier else 0)
+    note(f"SIGKILL at >= {consumed_a} consumed, {completed_a} completed of {total}, {t_kill - started:.1f} s "
+         f"after the first completion ({recent} completed in the last {2 * commit_interval:.1f} s)")
 
     b = Vigild(env, "kill_restart.b", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
     b.wait_assigned()
@@ -558,23 +581,25 @@ def case_kill_restart(env, topics, note, posts_path, expected):
     consumed_b = s["consumer"]["consumed"]
     got = env.hits(topics.hits)
     extra, dup_ids, dup_posts = compare_hits(expected, got, allow_duplicates=True)
-    # At-least-once: the restart re-reads from the last committed offsets, so it re-consumes
-    # `redelivered` posts: those in flight at the kill plus those completed but not yet
-    # auto-committed (auto.commit.interval.ms = 1 s). Only they may have duplicate hits.
-    redelivered = consumed_b - (total - completed_a)
-    note(f"restart consumed {consumed_b}; re-consumed >= {redelivered} posts; duplicates: {extra} extra hit "
-         f"copies of {dup_ids} hit_ids from {dup_posts} posts")
-    check(consumed_b <= total, f"the restart consumed {consumed_b} > {total} posts")
-    # Posts with duplicated hits were completed by the first run after its last commit;
-    # they cannot exceed what it consumed (an upper bound unknown after the last poll, so
-    # bound by its in-flight capacity + 1 s of throughput + what it did after our poll).
-    bound = capacity + completed_a
-    check(dup_posts <= bound, f"{dup_posts} posts had duplicate hits, more than the bound {bound}")
-    check(dup_posts <= consumed_b, f"{dup_posts} posts had duplicate hits but the restart consumed only {consumed_b}")
+    # The restart resumes from the committed offsets, i.e. it re-reads `window` posts the first
+    # run had already consumed: those in flight at the kill (<= capacity) and those completed
+    # since the last auto-commit. Only these may have duplicate hits.
+    committed = total - consumed_b
+    window = consumed_a - committed  # the first run may have consumed a few more after our poll
+    margin = 512
+    note(f"restart consumed {consumed_b} (committed at the kill: {committed}); re-read window {window} posts; "
+         f"duplicates: {extra} extra hit copies of {dup_ids} hit_ids from {dup_posts} posts")
+    check(consumed_b <= total, f"the restart consumed {consumed_b} > {total} posts (duplicates within one run)")
+    check(dup_posts <= window + margin,
+          f"{dup_posts} posts have duplicate hits, more than the {window} (+{margin}) posts re-read after the restart")
+    bound = capacity + recent + margin
+    check(window <= bound, f"the restart re-read {window} posts: more than in flight ({capacity}) + completed "
+                           f"since the last auto-commit ({recent}) + {margin}: offsets were committed too late")
     rc = b.terminate()
     check(rc == 0, f"the restarted vigild exited {rc} on SIGTERM")
-    return (f"{total} posts, killed at {consumed_a} consumed, none of {len(expected)} hits missing, "
-            f"{extra} duplicate hit copies ({dup_posts} posts) within {consumed_b - (total - completed_a)} re-consumed")
+    return (f"{total} posts, SIGKILL at {consumed_a} consumed / {completed_a} completed, none of {len(expected)} "
+            f"hits missing; duplicates {extra} hit copies from {dup_posts} posts, re-read window {window} "
+            f"<= bound {bound}")
 
 
 def case_two_daemons(env, topics, note, posts_path, expected):
@@ -676,7 +701,10 @@ def main():
         env.create_topics(topics.values())
         log(f"{3 * len(topics)} topics created")
         big = small = None
-        if {"kill_restart", "two_daemons", "broker_restart"} & set(only):
+        if "kill_restart" in only:  # long enough to kill it well into the stream
+            kill = env.corpus("kill", 40000, seed=404)
+            kill_expected = env.expected_hits(kill)
+        if {"two_daemons", "broker_restart"} & set(only):
             big = env.corpus("big", 20000, seed=202)
             big_expected = env.expected_hits(big)
         if "broker_restart" in only:
@@ -685,7 +713,7 @@ def main():
         log("corpora generated and matched")
         runners = {
             "clean_run": lambda note: case_clean_run(env, topics["clean_run"], note),
-            "kill_restart": lambda note: case_kill_restart(env, topics["kill_restart"], note, big, big_expected),
+            "kill_restart": lambda note: case_kill_restart(env, topics["kill_restart"], note, kill, kill_expected),
             "two_daemons": lambda note: case_two_daemons(env, topics["two_daemons"], note, big, big_expected),
             "broker_restart": lambda note: case_broker_restart(env, topics["broker_restart"], note, big,
                                                                big_expected, small, small_expected),
