@@ -301,7 +301,6 @@ void KafkaConsumer::RefreshSnapshot() {
 }
 
 void KafkaConsumer::Run(const Dispatch& dispatch) {
-  uint64_t consumed = 0;
   auto last_error_log = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
     DrainCompletions();
@@ -318,11 +317,7 @@ void KafkaConsumer::Run(const Dispatch& dispatch) {
         tracker_.Consumed(consumed_message->partition, consumed_message->offset);
         next_[consumed_message->partition.partition] = consumed_message->offset + 1;
         consumed_message->message = std::move(message);
-        ++consumed;
-        {
-          std::lock_guard lock(snapshot_mutex_);
-          snapshot_.consumed = consumed;
-        }
+        consumed_.fetch_add(1, std::memory_order_relaxed);
         dispatch(std::move(consumed_message));
         break;
       }
@@ -358,7 +353,9 @@ void KafkaConsumer::Run(const Dispatch& dispatch) {
 
 ConsumerSnapshot KafkaConsumer::Snapshot() const {
   std::lock_guard lock(snapshot_mutex_);
-  return snapshot_;
+  ConsumerSnapshot snapshot = snapshot_;
+  snapshot.consumed = consumed_.load(std::memory_order_relaxed);
+  return snapshot;
 }
 
 }  // namespace vigil::connectors

@@ -112,6 +112,7 @@ class KafkaConsumer {
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> consumed_{0};
   bool closed_ = false;
 
   // Owned by the Run() thread.

@@ -74,8 +74,7 @@ void Pipeline::Dispatch(std::unique_ptr<connectors::ConsumedMessage> message) {
 }
 
 void Pipeline::WorkerLoop(Worker& worker) {
-  connectors::PostDecoder decoder(options_.limits);
-  rules::MatchScratch scratch;
+  WorkerState state(options_.limits);
   for (;;) {
     std::unique_ptr<connectors::ConsumedMessage> message;
     {
@@ -85,31 +84,28 @@ void Pipeline::WorkerLoop(Worker& worker) {
       message = std::move(worker.queue.front());
       worker.queue.pop_front();
     }
-    Process(std::move(message), decoder, scratch);
+    Process(std::move(message), state);
   }
 }
 
-void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message,
-                       connectors::PostDecoder& decoder, rules::MatchScratch& scratch) {
+void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, WorkerState& state) {
   auto ticket = std::make_shared<Ticket>();
   ticket->partition = message->partition;
   ticket->offset = message->offset;
 
   connectors::PostView post;
   connectors::PostError error;
-  if (!decoder.Decode(message->payload(), post, error)) {
+  if (!state.decoder.Decode(message->payload(), post, error)) {
     DeadLetter(ticket, *message, error.reason, error.detail);
     Finish(*ticket);
     return;
   }
 
   const std::shared_ptr<const rules::RuleSet> set = rules_.current();
-  std::vector<rules::FieldText> fields;
-  std::string tags;
-  post.MatchFields(fields, tags);
-  rules::MatchResult result;
+  post.MatchFields(state.fields, state.tags);
+  rules::MatchResult& result = state.result;
   const auto start = std::chrono::steady_clock::now();
-  const Status status = rules::MatchPost(*set, fields, scratch, result);
+  const Status status = rules::MatchPost(*set, state.fields, state.scratch, result);
   stats_.match_nanoseconds +=
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();

@@ -70,8 +70,16 @@ class Pipeline {
   };
   void Dispatch(std::unique_ptr<connectors::ConsumedMessage> message);
   void WorkerLoop(Worker& worker);
-  void Process(std::unique_ptr<connectors::ConsumedMessage> message,
-               connectors::PostDecoder& decoder, rules::MatchScratch& scratch);
+  // What a worker reuses from post to post, so the steady state does not allocate.
+  struct WorkerState {
+    explicit WorkerState(const connectors::DecoderLimits& limits) : decoder(limits) {}
+    connectors::PostDecoder decoder;
+    rules::MatchScratch scratch;
+    rules::MatchResult result;
+    std::vector<rules::FieldText> fields;
+    std::string tags;
+  };
+  void Process(std::unique_ptr<connectors::ConsumedMessage> message, WorkerState& state);
   void DeadLetter(const std::shared_ptr<Ticket>& ticket, const connectors::ConsumedMessage& message,
                   connectors::InvalidReason reason, const std::string& detail);
   void Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMessage message,

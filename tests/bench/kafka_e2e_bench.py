@@ -162,6 +162,34 @@ def cpu_seconds(pid: int | None) -> float | None:
         return None
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """tid -> (thread name, utime + stime seconds)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+            fields = rest.split()
+            out[int(tid)] = (head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def thread_cpu_delta(a: dict, b: dict, seconds: float) -> list[dict]:
+    """Cores used per thread between two thread_cpu() snapshots, busiest first."""
+    rows = []
+    for tid, (name, cpu) in b.items():
+        used = cpu - a.get(tid, (name, 0.0))[1]
+        if used > 0.005 * seconds:
+            rows.append({"tid": tid, "name": name, "cores": round(used / seconds, 2)})
+    return sorted(rows, key=lambda x: -x["cores"])
+
+
 def system_cpu() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine."""
     with open("/proc/stat") as f:
@@ -375,8 +403,8 @@ class Vigild:
                     assigned=c.get("assigned", False), lag=c.get("lag"),
                     in_flight=c.get("in_flight"), paused=c.get("paused"),
                     rebalances=c.get("rebalances"))
-            else:
-                self.status_errors += 1
+            elif any(x["ok"] for x in self.samples[-50:]):
+                self.status_errors += 1  # once it answered, a failure counts
             with self.lock:
                 self.samples.append(sample)
             next_t += self.sample_s
@@ -662,6 +690,22 @@ def latency_figures(kafka: Kafka, topics: dict[str, str], start_ms: int) -> dict
     return out
 
 
+def build_info(args) -> dict:
+    """What was measured: the binary and the source tree it was (presumably) built from."""
+    st = Path(args.vigild).stat()
+    info = {"vigild": str(args.vigild),
+            "vigild_mtime": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(st.st_mtime))}
+    try:
+        info["git_head"] = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                               timeout=10).stdout.strip()
+        info["git_modified"] = [line[3:] for line in run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+            timeout=10).stdout.splitlines()]
+    except (BenchError, OSError):
+        pass
+    return info
+
+
 # ----------------------------------------------------------------------------------- main
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(
@@ -734,7 +778,7 @@ def main() -> int:
                         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(wall0)),
                         "loadavg_at_start": loadavg()},
         "topics": topics,
-        "errors": [],
+        "build": build_info(args),
     }
     kafka = Kafka(work, args.brokers)
     vigild: Vigild | None = None
@@ -823,6 +867,7 @@ def main() -> int:
         ready = vigild.wait_for("rules loaded", lambda s: s.get("rules_loaded"), 120)
         t_ready = ready["t"]
         first = vigild.wait_for("first consumed post", lambda s: s.get("consumed", 0) > 0, 120)
+        threads_first = thread_cpu(vigild.proc.pid)
         # the RSS before the first post: the last sample with nothing consumed yet
         with vigild.lock:
             before = [s for s in vigild.samples if s["t"] < first["t"] and s["rss_kib"]]
@@ -840,11 +885,14 @@ def main() -> int:
 
         done = vigild.wait_for(f"pipeline.completed == {args.posts}", progress,
                                timeout=max(600, args.posts / 200), stall=60)
+        threads_done = thread_cpu(vigild.proc.pid)
         with vigild.lock:
             samples = list(vigild.samples)
         tp = throughput_figures(samples, args.posts, 0)
         if "error" in tp:
             raise BenchError(f"throughput: {tp['error']}")
+        tp["cpu_cores_used"]["vigild_threads"] = thread_cpu_delta(
+            threads_first, threads_done, done["t"] - first["t"])
         tp["startup_seconds"] = {"rules_loaded": r(t_ready - t_launch, 2),
                                  "first_consumed": r(first["t"] - t_launch, 2)}
         tp["version"] = done.get("version")
@@ -967,8 +1015,9 @@ def finish(result: dict, args) -> None:
     # human summary
     w = sys.stderr.write
     w("\n==== kafka_e2e benchmark summary ====\n")
-    w(f"posts {args.posts:,} (seed {args.seed}, {result.get('corpus', {}).get('mean_post_bytes')}"
-      f" B/post), {args.workers} workers, {os.cpu_count()} cores, wall {result['wall_seconds']}s\n")
+    w(f"posts {args.posts:,} (seed {args.seed}, "
+      f"{result.get('corpus', {}).get('mean_post_bytes', '?')} B/post), {args.workers} workers, "
+      f"{os.cpu_count()} cores, wall {result['wall_seconds']}s\n")
     if "produce" in result:
         p = result["produce"]
         w(f"produce (vigilctl)  {p['posts_per_s']:>12,.0f} posts/s  {p['mb_per_s']:>7.1f} MB/s\n")
