@@ -50,7 +50,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 LOOPBACK = "127.0.0.1"
-CASES = ("clean_run", "kill_restart", "two_daemons", "broker_restart")
+CASES = ("clean_run", "kill_restart", "two_daemons", "broker_restart", "broker_outage")
 
 
 class CaseFailure(Exception):
@@ -412,6 +412,35 @@ def compare_hits(expected, got, allow_duplicates):
     return extra, len(dup_ids), len({got[h][0][1]["post_id"] for h in dup_ids})
 
 
+def wait_complete(env, vigilds, hits_topic, expected, timeout):
+    """Until every vigild is drained and every expected hit is on the hits topic. A partition
+    from which a vigild consumed nothing since its assignment shows no position, so "drained"
+    alone cannot tell caught up from stuck: a vigild that looks idle, consumes nothing for
+    `stall` seconds and still owes hits has stalled. Returns (statuses, hits)."""
+    stall = 15.0
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while True:
+        statuses = [v.wait_drained(timeout=max(1.0, deadline - time.monotonic())) for v in vigilds]
+        got = env.hits(hits_topic)
+        missing = set(expected) - set(got)
+        if not missing:
+            return statuses, got
+        consumed = tuple(s["consumer"]["consumed"] for s in statuses)
+        now = time.monotonic()
+        if consumed != last:
+            last, since = consumed, now
+        if now - since >= stall or now >= deadline:
+            detail = "; ".join(
+                f"{v.name}: consumed {s['consumer']['consumed']}, paused {s['consumer']['paused']}, "
+                f"rebalances {s['consumer']['rebalances']}, partitions "
+                + ", ".join(f"{p['partition']}@{p['committed']}/{p['high_watermark']}" for p in s["consumer"]["partitions"])
+                for v, s in zip(vigilds, statuses))
+            raise CaseFailure(f"{len(missing)} of {len(expected)} expected hits missing and vigild consumed nothing "
+                              f"for {now - since:.0f} s although its partitions have more (stalled): {detail}")
+        time.sleep(0.5)
+
+
 def post_ids(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line)["id"] for line in f if line.strip()]
@@ -629,9 +658,8 @@ def case_kill_restart(env, topics, note, posts_path, expected):
     b = Vigild(env, "kill_restart.b", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
     stream.finish()  # the stream goes on while vigild is down
     b.wait_assigned()
-    s = b.wait_drained(timeout=120)
+    [s], got = wait_complete(env, [b], topics.hits, expected, timeout=120)
     consumed_b = s["consumer"]["consumed"]
-    got = env.hits(topics.hits)
     extra, dup_ids, dup_posts = compare_hits(expected, got, allow_duplicates=True)
     # The restart resumes from the committed offsets: it re-reads the `window` posts the first
     # run had consumed after them, i.e. those in flight at the kill (<= capacity) and those
@@ -695,13 +723,11 @@ def case_two_daemons(env, topics, note, posts_path, expected):
     note(f"a holds {sorted(pa)}, b holds {sorted(pb)}; a had consumed {sa['consumer']['consumed']} "
          f"of the {total * 3 // 5} backlog (paused: {sa['consumer']['paused']})")
     env.vigilctl_produce(topics.posts, rest)
-    sa = a.wait_drained(timeout=120)
-    sb = b.wait_drained(timeout=60)
+    (sa, sb), got = wait_complete(env, [a, b], topics.hits, expected, timeout=120)
     check(a.assignment(sa) == pa and b.assignment(sb) == pb,
           f"the assignment changed: a {sorted(a.assignment(sa))}, b {sorted(b.assignment(sb))}")
     ca, cb = sa["consumer"]["consumed"], sb["consumer"]["consumed"]
     check(cb > 0, f"the second vigild consumed nothing (a {ca})")
-    got = env.hits(topics.hits)
     extra, _, dup_posts = compare_hits(expected, got, allow_duplicates=True)
     # A rebalance drains and commits what the leaving owner holds, so nothing is read twice.
     check(ca + cb == total, f"a consumed {ca} and b {cb}: {ca + cb} messages for {total} posts")
@@ -728,9 +754,8 @@ def case_broker_restart(env, topics, note, posts_path, expected, more_path, more
     check(v.alive(), f"vigild exited ({v.proc.returncode}) during the broker restart")
     env.vigilctl_produce(topics.posts, more_path)  # and the stream goes on after the restart
     total += len(post_ids(more_path))
-    s = v.wait_drained(timeout=150)
     expected = dict(expected, **more_expected)
-    got = env.hits(topics.hits)
+    [s], got = wait_complete(env, [v], topics.hits, expected, timeout=150)
     extra, _, dup_posts = compare_hits(expected, got, allow_duplicates=True)
     check(v.alive(), "vigild exited")
     note(f"vigild consumed {s['consumer']['consumed']} messages for {total} posts, "
@@ -739,6 +764,41 @@ def case_broker_restart(env, topics, note, posts_path, expected, more_path, more
     rc = v.terminate()
     check(rc == 0, f"vigild exited {rc} on SIGTERM after the broker restart")
     return f"{total} posts across a broker restart, none of {len(expected)} hits missing, {extra} duplicates"
+
+
+def case_broker_outage(env, topics, note, posts_path, expected):
+    """The broker is down longer than the consumer group session (session.timeout.ms = 10 s)
+    while vigild works through a backlog, so vigild is paused by backpressure (its hits cannot
+    be delivered) when the session expires and the group rebalances on the broker's return."""
+    total = len(post_ids(posts_path))
+    session_timeout = 10.0  # vigild's consumer session.timeout.ms (kafka_consumer.cc)
+    env.vigilctl_produce(topics.posts, posts_path)
+    v = Vigild(env, "broker_outage", topics, "it-outage", ["pipeline.queue_capacity=1024"]).start()
+    v.wait_assigned()
+    before = wait_for("vigild to be busy with the backlog",
+                      lambda: (lambda s: s if s and s["consumer"]["consumed"] >= 1000
+                               and s["pipeline"]["hits_produced"] > 0 else None)(v.status()), 60, interval=0.03)
+    t = time.monotonic()
+    env.kafka("stop", env.broker_dir)
+    down = time.monotonic()
+    # The outage itself is the stimulus: it must outlast the session.
+    while time.monotonic() < down + session_timeout + 3:
+        check(v.alive(), f"vigild exited ({v.proc.returncode}) while the broker was down")
+        time.sleep(0.5)
+    during = v.status()
+    env.kafka("start", env.broker_dir)
+    note(f"broker down for {time.monotonic() - down:.1f} s (stop + start took {time.monotonic() - t:.1f} s); "
+         f"vigild had consumed {before['consumer']['consumed']} of {total} when it went down"
+         + (f", {during['consumer']['consumed']} (paused: {during['consumer']['paused']}) during the outage"
+            if during else ""))
+    [s], got = wait_complete(env, [v], topics.hits, expected, timeout=120)
+    extra, _, dup_posts = compare_hits(expected, got, allow_duplicates=True)
+    check(v.alive(), "vigild exited")
+    note(f"vigild consumed {s['consumer']['consumed']} messages for {total} posts, rebalances "
+         f"{s['consumer']['rebalances']}, {extra} duplicate hit copies ({dup_posts} posts)")
+    rc = v.terminate()
+    check(rc == 0, f"vigild exited {rc} on SIGTERM after the outage")
+    return f"{total} posts across a {session_timeout + 3:.0f} s outage, none of {len(expected)} hits missing, {extra} duplicates"
 
 
 # ------------------------------------------------------------------------------------ main
@@ -779,7 +839,7 @@ def main():
         if "kill_restart" in only:
             kill = env.corpus("kill", 24000, seed=404)
             kill_expected = env.expected_hits(kill)
-        if {"two_daemons", "broker_restart"} & set(only):
+        if {"two_daemons", "broker_restart", "broker_outage"} & set(only):
             big = env.corpus("big", 20000, seed=202)
             big_expected = env.expected_hits(big)
         if "broker_restart" in only:
@@ -792,6 +852,7 @@ def main():
             "two_daemons": lambda note: case_two_daemons(env, topics["two_daemons"], note, big, big_expected),
             "broker_restart": lambda note: case_broker_restart(env, topics["broker_restart"], note, big,
                                                                big_expected, small, small_expected),
+            "broker_outage": lambda note: case_broker_outage(env, topics["broker_outage"], note, big, big_expected),
         }
         for case in CASES:
             if case not in only:

@@ -1,0 +1,413 @@
+// The SQLite state store. One connection, serialised by a mutex; WAL so readers (the
+// API) do not block the writer for long; synchronous=FULL so a committed batch survives
+// power loss.
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "alerts/state_store.h"
+
+namespace vigil::alerts {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  community TEXT NOT NULL,
+  state TEXT NOT NULL,
+  opened_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  last_hit_ms INTEGER NOT NULL,
+  hits INTEGER NOT NULL,
+  acked_by TEXT NOT NULL,
+  acked_ms INTEGER NOT NULL,
+  resolved_by TEXT NOT NULL,
+  resolved_ms INTEGER NOT NULL,
+  resolve_after_s INTEGER NOT NULL,
+  escalation_level INTEGER NOT NULL,
+  next_escalation_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_active ON incidents(state) WHERE state != 'resolved';
+CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_ms);
+CREATE TABLE IF NOT EXISTS evidence (
+  incident_id INTEGER NOT NULL,
+  post_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  excerpt TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, post_id)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_incident ON audit(incident_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_ms) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS pending_hits (
+  key TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  evidence TEXT NOT NULL,
+  PRIMARY KEY (key, post_id)
+);
+CREATE TABLE IF NOT EXISTS offsets (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+)sql";
+
+// A prepared statement, finalised on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return stmt_ != nullptr; }
+  Statement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* text = sqlite3_column_text(stmt_, col);
+    return text ? std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, col))
+                : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kIncidentColumns =
+    "id, key, rule_id, category, severity, owner, community, state, opened_ms, updated_ms, "
+    "last_hit_ms, hits, "
+    "acked_by, acked_ms, resolved_by, resolved_ms, resolve_after_s, escalation_level, "
+    "next_escalation_ms";
+
+Incident ReadIncident(const Statement& s) {
+  Incident i;
+  i.id = s.Int(0);
+  i.key = s.Text(1);
+  i.rule_id = s.Text(2);
+  i.category = rules::ParseCategory(s.Text(3)).value_or(rules::Category::kComplaint);
+  i.severity = rules::ParseSeverity(s.Text(4)).value_or(rules::Severity::kMedium);
+  i.owner = s.Text(5);
+  i.community = s.Text(6);
+  i.state = ParseIncidentState(s.Text(7)).value_or(IncidentState::kOpen);
+  i.opened_ms = s.Int(8);
+  i.updated_ms = s.Int(9);
+  i.last_hit_ms = s.Int(10);
+  i.hits = s.Int(11);
+  i.acked_by = s.Text(12);
+  i.acked_ms = s.Int(13);
+  i.resolved_by = s.Text(14);
+  i.resolved_ms = s.Int(15);
+  i.resolve_after_s = s.Int(16);
+  i.escalation_level = static_cast<int>(s.Int(17));
+  i.next_escalation_ms = s.Int(18);
+  return i;
+}
+
+class SqliteStore : public StateStore {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Status Apply(const Batch& batch) override {
+    if (batch.empty()) return Status::Ok();
+    std::lock_guard lock(mutex_);
+    if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status status = ApplyLocked(batch);
+    if (!status.ok()) {
+      (void)Exec("ROLLBACK");  // the original error is the one to report
+      return status;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::map<int32_t, int64_t>> LoadOffsets(const std::string& topic) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT partition, next_offset FROM offsets WHERE topic = ?");
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, topic);
+    std::map<int32_t, int64_t> offsets;
+    while (s.Step() == SQLITE_ROW) offsets[static_cast<int32_t>(s.Int(0))] = s.Int(1);
+    return offsets;
+  }
+
+  Result<std::vector<Incident>> LoadActiveIncidents() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql =
+        std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE state != 'resolved'";
+    Statement s(db_, sql.c_str());
+    if (!s.ok()) return Failure("prepare");
+    std::vector<Incident> out;
+    while (s.Step() == SQLITE_ROW) out.push_back(ReadIncident(s));
+    return out;
+  }
+
+  Result<std::vector<PendingHit>> LoadPendingHits() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT key, post_id, at_ms, evidence FROM pending_hits ORDER BY at_ms");
+    if (!s.ok()) return Failure("prepare");
+    std::vector<PendingHit> out;
+    while (s.Step() == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), s.Int(2), s.Text(3)});
+    return out;
+  }
+
+  Result<int64_t> MaxIncidentId() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT COALESCE(MAX(id), 0) FROM incidents");
+    if (!s.ok() || s.Step() != SQLITE_ROW) return Failure("max id");
+    return s.Int(0);
+  }
+
+  Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) override {
+    std::lock_guard lock(mutex_);
+    std::string sql = std::string("SELECT ") + kIncidentColumns +
+                      " FROM incidents WHERE updated_ms >= ?1"
+                      " AND (?2 = '' OR state = ?2) AND (?3 = '' OR category = ?3)"
+                      " AND (?4 = '' OR severity = ?4) AND (?5 = '' OR owner = ?5)"
+                      " ORDER BY updated_ms DESC, id DESC LIMIT ?6";
+    Statement s(db_, sql.c_str());
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, filter.since_ms);
+    s.Bind(2, filter.state ? std::string(IncidentStateName(*filter.state)) : std::string());
+    s.Bind(3, filter.category ? std::string(rules::CategoryName(*filter.category)) : std::string());
+    s.Bind(4, filter.severity ? std::string(rules::SeverityName(*filter.severity)) : std::string());
+    s.Bind(5, filter.owner);
+    s.Bind(6, static_cast<int64_t>(filter.limit));
+    std::vector<Incident> out;
+    while (s.Step() == SQLITE_ROW) out.push_back(ReadIncident(s));
+    return out;
+  }
+
+  Result<std::optional<IncidentDetail>> GetIncident(int64_t id) override {
+    std::lock_guard lock(mutex_);
+    const std::string sql =
+        std::string("SELECT ") + kIncidentColumns + " FROM incidents WHERE id = ?";
+    Statement s(db_, sql.c_str());
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, id);
+    if (s.Step() != SQLITE_ROW) return std::optional<IncidentDetail>();
+    IncidentDetail detail;
+    detail.incident = ReadIncident(s);
+    Statement e(db_,
+                "SELECT post_id, url, excerpt, content_hash, at_ms FROM evidence WHERE incident_id "
+                "= ? ORDER BY at_ms");
+    e.Bind(1, id);
+    while (e.Step() == SQLITE_ROW)
+      detail.evidence.push_back({e.Text(0), e.Text(1), e.Text(2), e.Text(3), e.Int(4)});
+    Statement a(db_,
+                "SELECT at_ms, actor, action, detail FROM audit WHERE incident_id = ? ORDER BY id");
+    a.Bind(1, id);
+    while (a.Step() == SQLITE_ROW)
+      detail.timeline.push_back({id, a.Int(0), a.Text(1), a.Text(2), a.Text(3)});
+    return std::optional<IncidentDetail>(std::move(detail));
+  }
+
+  Result<std::vector<OutboxEntry>> PendingOutbox(int limit) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT id, incident_id, idempotency_key, kind, payload, created_ms FROM outbox "
+                "WHERE state = 'pending' ORDER BY id LIMIT ?");
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, static_cast<int64_t>(limit));
+    std::vector<OutboxEntry> out;
+    while (s.Step() == SQLITE_ROW)
+      out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5)});
+    return out;
+  }
+
+ private:
+  Error Failure(std::string_view what) const {
+    return Error{path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_)};
+  }
+  Status Exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      Error error{path_ + ": " + (message ? message : sqlite3_errmsg(db_))};
+      sqlite3_free(message);
+      return error;
+    }
+    return Status::Ok();
+  }
+
+  Status ApplyLocked(const Batch& batch) {
+    if (!batch.incidents.empty()) {
+      const std::string sql = std::string("INSERT OR REPLACE INTO incidents (") + kIncidentColumns +
+                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      Statement s(db_, sql.c_str());
+      if (!s.ok()) return Failure("prepare incidents");
+      for (const Incident& i : batch.incidents) {
+        s.Bind(1, i.id).Bind(2, i.key).Bind(3, i.rule_id).Bind(4, rules::CategoryName(i.category));
+        s.Bind(5, rules::SeverityName(i.severity)).Bind(6, i.owner).Bind(7, i.community);
+        s.Bind(8, IncidentStateName(i.state))
+            .Bind(9, i.opened_ms)
+            .Bind(10, i.updated_ms)
+            .Bind(11, i.last_hit_ms);
+        s.Bind(12, i.hits)
+            .Bind(13, i.acked_by)
+            .Bind(14, i.acked_ms)
+            .Bind(15, i.resolved_by)
+            .Bind(16, i.resolved_ms);
+        s.Bind(17, i.resolve_after_s)
+            .Bind(18, static_cast<int64_t>(i.escalation_level))
+            .Bind(19, i.next_escalation_ms);
+        if (s.Step() != SQLITE_DONE) return Failure("write incident");
+        s.Reset();
+      }
+    }
+    if (!batch.evidence.empty()) {
+      Statement s(db_,
+                  "INSERT OR IGNORE INTO evidence (incident_id, post_id, url, excerpt, "
+                  "content_hash, at_ms) "
+                  "VALUES (?,?,?,?,?,?)");
+      for (const auto& [id, e] : batch.evidence) {
+        s.Bind(1, id)
+            .Bind(2, e.post_id)
+            .Bind(3, e.url)
+            .Bind(4, e.excerpt)
+            .Bind(5, e.content_hash)
+            .Bind(6, e.at_ms);
+        if (s.Step() != SQLITE_DONE) return Failure("write evidence");
+        s.Reset();
+      }
+    }
+    if (!batch.audit.empty()) {
+      Statement s(
+          db_, "INSERT INTO audit (incident_id, at_ms, actor, action, detail) VALUES (?,?,?,?,?)");
+      for (const AuditEntry& a : batch.audit) {
+        s.Bind(1, a.incident_id)
+            .Bind(2, a.at_ms)
+            .Bind(3, a.actor)
+            .Bind(4, a.action)
+            .Bind(5, a.detail);
+        if (s.Step() != SQLITE_DONE) return Failure("write audit");
+        s.Reset();
+      }
+    }
+    if (!batch.outbox.empty()) {
+      // The idempotency key is unique: a step decided twice (a replay) enqueues once.
+      Statement s(
+          db_,
+          "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key, kind, payload, created_ms) "
+          "VALUES (?,?,?,?,?)");
+      for (const OutboxEntry& o : batch.outbox) {
+        s.Bind(1, o.incident_id)
+            .Bind(2, o.idempotency_key)
+            .Bind(3, o.kind)
+            .Bind(4, o.payload)
+            .Bind(5, o.created_ms);
+        if (s.Step() != SQLITE_DONE) return Failure("write outbox");
+        s.Reset();
+      }
+    }
+    if (!batch.pending_added.empty()) {
+      Statement s(
+          db_,
+          "INSERT OR IGNORE INTO pending_hits (key, post_id, at_ms, evidence) VALUES (?,?,?,?)");
+      for (const PendingHit& p : batch.pending_added) {
+        s.Bind(1, p.key).Bind(2, p.post_id).Bind(3, p.at_ms).Bind(4, p.evidence_json);
+        if (s.Step() != SQLITE_DONE) return Failure("write pending hit");
+        s.Reset();
+      }
+    }
+    if (!batch.pending_removed.empty()) {
+      Statement s(db_, "DELETE FROM pending_hits WHERE key = ? AND post_id = ?");
+      for (const auto& [key, post_id] : batch.pending_removed) {
+        s.Bind(1, key).Bind(2, post_id);
+        if (s.Step() != SQLITE_DONE) return Failure("delete pending hit");
+        s.Reset();
+      }
+    }
+    if (!batch.offsets.empty()) {
+      Statement s(db_,
+                  "INSERT INTO offsets (topic, partition, next_offset) VALUES (?,?,?) "
+                  "ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset");
+      for (const auto& [where, next] : batch.offsets) {
+        s.Bind(1, where.first).Bind(2, static_cast<int64_t>(where.second)).Bind(3, next);
+        if (s.Step() != SQLITE_DONE) return Failure("write offsets");
+        s.Reset();
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::mutex mutex_;
+  sqlite3* db_;  // GUARDED_BY(mutex_)
+  const std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Error error{path +
+                ": cannot open the state store: " + (db ? sqlite3_errmsg(db) : "out of memory")};
+    sqlite3_close(db);
+    return error;
+  }
+  auto store = std::make_unique<SqliteStore>(db, path);
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    char* message = nullptr;
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, &message) != SQLITE_OK) {
+      Error error{path + ": " + pragma + ": " + (message ? message : "failed")};
+      sqlite3_free(message);
+      return error;
+    }
+  }
+  char* message = nullptr;
+  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK) {
+    Error error{path + ": cannot create the schema: " + (message ? message : "failed")};
+    sqlite3_free(message);
+    return error;
+  }
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace vigil::alerts

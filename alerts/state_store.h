@@ -1,0 +1,90 @@
+// Where incident state lives, durably. One Batch is one transaction: the incident
+// changes, their evidence and audit entries, the pages to send (outbox), the hits still
+// counting towards a threshold, and the Kafka offsets consumed up to this point. So the
+// effect of a post is exactly once: after a crash the consumer resumes from the offsets
+// stored with the state they produced.
+//
+// SQLite (the default, in state.dir) implements it; a PostgreSQL store will, for
+// scale-out. Thread safety: implementations serialise calls internally.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alerts/incident.h"
+#include "core/result.h"
+
+namespace vigil::alerts {
+
+// A page (or other notification) waiting to be delivered.
+struct OutboxEntry {
+  int64_t id = 0;  // assigned by the store
+  int64_t incident_id = 0;
+  std::string idempotency_key;  // incident id + step: the same step never enqueues twice
+  std::string kind;             // page | resolve | ...
+  std::string payload;          // JSON, channel-neutral
+  int64_t created_ms = 0;
+};
+
+// A hit counting towards a rule's threshold (not yet an incident).
+struct PendingHit {
+  std::string key;
+  std::string post_id;
+  int64_t at_ms = 0;
+  std::string evidence_json;  // the HitEvent's evidence fields, to attach when it opens
+};
+
+struct Batch {
+  std::vector<Incident> incidents;                     // upserts by id
+  std::vector<std::pair<int64_t, Evidence>> evidence;  // (incident id, evidence)
+  std::vector<AuditEntry> audit;
+  std::vector<OutboxEntry> outbox;
+  std::vector<PendingHit> pending_added;
+  std::vector<std::pair<std::string, std::string>> pending_removed;  // (key, post id)
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets;  // (topic, partition) -> next offset
+
+  bool empty() const {
+    return incidents.empty() && evidence.empty() && audit.empty() && outbox.empty() &&
+           pending_added.empty() && pending_removed.empty() && offsets.empty();
+  }
+};
+
+struct IncidentFilter {
+  std::optional<IncidentState> state;
+  std::optional<rules::Category> category;
+  std::optional<rules::Severity> severity;
+  std::string owner;
+  int64_t since_ms = 0;  // opened or updated at or after
+  int limit = 100;
+};
+
+struct IncidentDetail {
+  Incident incident;
+  std::vector<Evidence> evidence;
+  std::vector<AuditEntry> timeline;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // Applies every change of the batch in one durable transaction, or none.
+  virtual Status Apply(const Batch& batch) = 0;
+
+  virtual Result<std::map<int32_t, int64_t>> LoadOffsets(const std::string& topic) = 0;
+  virtual Result<std::vector<Incident>> LoadActiveIncidents() = 0;
+  virtual Result<std::vector<PendingHit>> LoadPendingHits() = 0;
+  virtual Result<int64_t> MaxIncidentId() = 0;
+
+  virtual Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) = 0;
+  virtual Result<std::optional<IncidentDetail>> GetIncident(int64_t id) = 0;
+  virtual Result<std::vector<OutboxEntry>> PendingOutbox(int limit) = 0;
+};
+
+// The SQLite store: WAL journal, synchronous=FULL, schema created on first open.
+// An error names the file and SQLite's reason.
+Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path);
+
+}  // namespace vigil::alerts

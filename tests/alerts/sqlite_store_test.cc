@@ -1,0 +1,123 @@
+// The SQLite store: one batch is one transaction, the engine's state survives a
+// restart, the outbox never enqueues a step twice, offsets are stored with the state.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "alerts/incident_engine.h"
+#include "alerts/state_store.h"
+
+namespace vigil::alerts {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vigil-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "vigil.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<StateStore> Open() {
+    auto store = OpenSqliteStore(path_);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  HitEvent Hit(const std::string& post_id, rules::IncidentSpec spec = {}) {
+    HitEvent hit;
+    hit.incident_key = "r|community=c";
+    hit.rule_id = "r";
+    hit.owner = "legal";
+    hit.spec = spec;
+    hit.post_id = post_id;
+    hit.excerpt = "110105********002X";
+    hit.at = clock_.Now();
+    return hit;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  FakeClock clock_;
+};
+
+TEST_F(SqliteStoreTest, StateAndOffsetsSurviveARestart) {
+  rules::IncidentSpec threshold;
+  threshold.count = 3;
+  threshold.within = std::chrono::minutes(10);
+  {
+    auto store = Open();
+    IncidentEngine engine(clock_);
+    ASSERT_TRUE(engine.Restore(*store).ok());
+    Batch batch;
+    std::vector<HitEvent> hits = {Hit("p1"), Hit("t1", threshold), Hit("t2", threshold)};
+    hits[1].incident_key = hits[2].incident_key = "t|community=c";
+    engine.OnHits(hits, batch);
+    batch.offsets[{"vigil.posts", 0}] = 17;
+    batch.offsets[{"vigil.posts", 2}] = 5;
+    ASSERT_TRUE(store->Apply(batch).ok());
+  }
+  auto store = Open();
+  auto offsets = store->LoadOffsets("vigil.posts");
+  ASSERT_TRUE(offsets.ok());
+  EXPECT_EQ(*offsets, (std::map<int32_t, int64_t>{{0, 17}, {2, 5}}));
+  IncidentEngine engine(clock_);
+  ASSERT_TRUE(engine.Restore(*store).ok());
+  EXPECT_EQ(engine.active_incidents(), 1u);
+  // The two threshold hits were restored: the third opens the incident.
+  Batch batch;
+  HitEvent third = Hit("t3", threshold);
+  third.incident_key = "t|community=c";
+  engine.OnHits(std::span<const HitEvent>(&third, 1), batch);
+  ASSERT_EQ(batch.incidents.size(), 1u);
+  EXPECT_EQ(batch.incidents[0].id, 2) << "ids continue after the stored ones";
+  EXPECT_EQ(batch.incidents[0].hits, 3);
+  ASSERT_TRUE(store->Apply(batch).ok());
+  EXPECT_TRUE(store->LoadPendingHits()->empty());
+}
+
+TEST_F(SqliteStoreTest, DetailHasEvidenceAndTimelineAndListFilters) {
+  auto store = Open();
+  IncidentEngine engine(clock_);
+  Batch batch;
+  HitEvent hit = Hit("p1");
+  engine.OnHits(std::span<const HitEvent>(&hit, 1), batch);
+  ASSERT_TRUE(engine.Acknowledge(1, "alice", batch).ok());
+  ASSERT_TRUE(store->Apply(batch).ok());
+  auto detail = store->GetIncident(1);
+  ASSERT_TRUE(detail.ok() && detail->has_value());
+  EXPECT_EQ((*detail)->incident.state, IncidentState::kAcknowledged);
+  ASSERT_EQ((*detail)->evidence.size(), 1u);
+  EXPECT_EQ((*detail)->evidence[0].excerpt, "110105********002X");
+  ASSERT_EQ((*detail)->timeline.size(), 2u);
+  EXPECT_EQ((*detail)->timeline[1].actor, "alice");
+  EXPECT_FALSE(store->GetIncident(99)->has_value());
+
+  IncidentFilter filter;
+  filter.state = IncidentState::kAcknowledged;
+  EXPECT_EQ(store->ListIncidents(filter)->size(), 1u);
+  filter.state = IncidentState::kOpen;
+  EXPECT_TRUE(store->ListIncidents(filter)->empty());
+  filter = {};
+  filter.owner = "nobody";
+  EXPECT_TRUE(store->ListIncidents(filter)->empty());
+}
+
+TEST_F(SqliteStoreTest, TheSameOutboxStepIsEnqueuedOnce) {
+  auto store = Open();
+  Batch batch;
+  batch.outbox.push_back({0, 1, "incident-1-open", "page", "{}", 0});
+  ASSERT_TRUE(store->Apply(batch).ok());
+  ASSERT_TRUE(store->Apply(batch).ok());  // a replay after a crash decides the same step
+  EXPECT_EQ(store->PendingOutbox(10)->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AnUnwritablePathIsAClearError) {
+  auto store = OpenSqliteStore("/proc/vigil/nowhere.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("/proc/vigil/nowhere.db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::alerts
