@@ -7,8 +7,10 @@
 #include <functional>
 #include <string>
 
+#include "alerts/state_store.h"
 #include "connectors/kafka_consumer.h"
 #include "connectors/kafka_producer.h"
+#include "daemon/lib/alert_sink.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/http_server.h"
 #include "daemon/lib/pipeline.h"
@@ -26,6 +28,8 @@ struct ApiContext {
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   // Runs a reload (the API's and SIGHUP's path to the same thing).
   std::function<ReloadOutcome()> reload;
+  AlertSink* alerts = nullptr;          // incidents: acknowledge, resolve (may be null)
+  alerts::StateStore* store = nullptr;  // incidents: reads (may be null)
 };
 
 void RegisterApi(HttpServer& server, ApiContext& context);

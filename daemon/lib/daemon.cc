@@ -11,9 +11,11 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "alerts/state_store.h"
 #include "connectors/embedded_broker.h"
 #include "connectors/kafka_consumer.h"
 #include "connectors/kafka_producer.h"
+#include "daemon/lib/alert_sink.h"
 #include "daemon/lib/api.h"
 #include "daemon/lib/demo_feed.h"
 #include "daemon/lib/hit_sink.h"
@@ -111,6 +113,22 @@ int RunDaemon(const Config& config, const RunOptions& options) {
         bootstrap, bootstrap, bootstrap, config.kafka.topics.hits);
   }
 
+  const std::string store_path = (std::filesystem::path(config.state.dir) / "vigil.db").string();
+  auto store = alerts::OpenSqliteStore(store_path);
+  if (!store.ok()) {
+    spdlog::error("{}", store.error().message);
+    return 1;
+  }
+  AlertSinkOptions sink_options;
+  sink_options.topic = config.kafka.topics.posts;
+  sink_options.log_hit_excerpts = !config.demo.feed.empty();
+  AlertSink sink(**store, SystemClock::Instance(), sink_options);
+  if (Status started = sink.Start(); !started.ok()) {
+    spdlog::error("{}", started.error().message);
+    return 1;
+  }
+  spdlog::info("state store: {}", store_path);
+
   connectors::ProducerOptions producer_options{bootstrap, config.kafka.properties,
                                                /*message_timeout_ms=*/0, "vigild"};
   auto producer = connectors::KafkaProducer::Create(producer_options);
@@ -123,6 +141,18 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   consumer_options.topic = config.kafka.topics.posts;
   consumer_options.properties = config.kafka.properties;
   consumer_options.max_in_flight = config.pipeline.queue_capacity;
+  // Exactly-once effect: resume where the state store says the incident state is. (Not
+  // with the embedded broker: its topics live in memory and start empty every time.)
+  if (!config.kafka.embedded()) {
+    consumer_options.resume_offsets = [&sink](const std::string& topic,
+                                              const std::vector<int32_t>& partitions) {
+      std::map<int32_t, int64_t> stored = sink.ResumeOffsets(topic), wanted;
+      for (int32_t p : partitions) {
+        if (auto it = stored.find(p); it != stored.end()) wanted.insert(*it);
+      }
+      return wanted;
+    };
+  }
   auto consumer = connectors::KafkaConsumer::Create(consumer_options);
   for (const Error* error : {producer.ok() ? nullptr : &producer.error(),
                              ingest_producer.ok() ? nullptr : &ingest_producer.error(),
@@ -133,7 +163,6 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     }
   }
 
-  LoggingHitSink sink(/*show_excerpts=*/!config.demo.feed.empty());
   PipelineOptions pipeline_options;
   pipeline_options.workers = config.pipeline.worker_count();
   pipeline_options.hits_topic = config.kafka.topics.hits;
@@ -152,6 +181,8 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   api.pipeline = &pipeline;
   api.ingest_producer = ingest_producer->get();
   api.reload = [&rules] { return rules.Reload(); };
+  api.alerts = &sink;
+  api.store = store->get();
   RegisterApi(http, api);
   if (Status started = http.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
@@ -191,6 +222,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
 
   if (demo) demo->Stop();
   pipeline.Stop();  // stops consuming, waits for in-flight posts, commits their offsets
+  sink.Stop();
   if (!(*producer)->Flush(10000))
     spdlog::warn("some hits were not acknowledged before exit; their posts will be consumed again");
   (*ingest_producer)->Flush(5000);

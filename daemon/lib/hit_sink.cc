@@ -4,20 +4,21 @@
 
 namespace vigil::daemon {
 
-void LoggingHitSink::OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
-                            const SourcePosition& position) {
-  for (const rules::Hit& hit : hits) {
+void LoggingHitSink::Accept(std::vector<alerts::HitEvent> hits, const SourcePosition& position,
+                            std::function<void()> done) {
+  for (const alerts::HitEvent& hit : hits) {
     if (show_excerpts_) {
-      spdlog::info("hit {} {} post={}: {}", hit.rule->def.id, rules::SeverityName(hit.rule->def.severity), post.id,
-                   hit.excerpt);
+      spdlog::info("hit {} {} post={}: {}", hit.rule_id, rules::SeverityName(hit.severity),
+                   hit.post_id, hit.excerpt);
       continue;
     }
-    spdlog::info("hit {} {} post={} partition={} offset={}", hit.rule->def.id,
-                 rules::SeverityName(hit.rule->def.severity), post.id, position.partition.partition,
+    spdlog::info("hit {} {} post={} partition={} offset={}", hit.rule_id,
+                 rules::SeverityName(hit.severity), hit.post_id, position.partition.partition,
                  position.offset);
     // Excerpts are masked already, but post text stays out of logs unless debugging.
-    spdlog::debug("hit {} excerpt: {}", hit.rule->def.id, hit.excerpt);
+    spdlog::debug("hit {} excerpt: {}", hit.rule_id, hit.excerpt);
   }
+  done();
 }
 
 }  // namespace vigil::daemon

@@ -1,14 +1,19 @@
-// Where matched posts go besides the hits topic: the escalation stage (alerts/). Until
-// it exists, a sink that logs. Called on worker threads, once per consumed post that
-// has hits (again if the post is consumed again: at-least-once), before its offset is
-// stored, so a sink that commits its own state with the offsets gets exactly-once effect.
+// Where a post's hits go once Kafka acknowledged them on the hits topic: the escalation
+// stage. The sink takes the hits of one post with its source position and calls `done`
+// when their effect is durable; only then may the post's offset be committed. A sink
+// that writes the offsets in the same transaction as its state (AlertSink) gives
+// exactly-once effect: after a crash the consumer resumes from those offsets.
+//
+// Order: hits topic first, then the sink, then the Kafka offset. A crash between the
+// hits topic and the sink replays the post: its hits are produced again (same hit_id)
+// and applied once.
 #pragma once
 
-#include <span>
+#include <functional>
+#include <vector>
 
+#include "alerts/incident.h"
 #include "connectors/offset_tracker.h"
-#include "connectors/post.h"
-#include "rules/matcher.h"
 
 namespace vigil::daemon {
 
@@ -20,9 +25,10 @@ struct SourcePosition {
 class HitSink {
  public:
   virtual ~HitSink() = default;
-  // REQUIRES: thread-safe; quick (a slow sink slows consumption, which is the intent).
-  virtual void OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
-                      const SourcePosition& position) = 0;
+  // REQUIRES: thread-safe; must call `done` exactly once, from any thread, when the
+  // effect is durable. Calls for one partition arrive in offset order.
+  virtual void Accept(std::vector<alerts::HitEvent> hits, const SourcePosition& position,
+                      std::function<void()> done) = 0;
 };
 
 // Logs one line per hit: rule, severity, post id; the (masked) excerpt only at debug
@@ -30,8 +36,8 @@ class HitSink {
 class LoggingHitSink : public HitSink {
  public:
   explicit LoggingHitSink(bool show_excerpts = false) : show_excerpts_(show_excerpts) {}
-  void OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
-              const SourcePosition& position) override;
+  void Accept(std::vector<alerts::HitEvent> hits, const SourcePosition& position,
+              std::function<void()> done) override;
 
  private:
   const bool show_excerpts_;

@@ -5,24 +5,29 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/hit_codec.h"
+#include "core/hash.h"
 
 namespace vigil::daemon {
 
-// One consumed message until Kafka acknowledged everything it produced.
+// One consumed message until its effects are durable: first what it produced (hits or a
+// dead letter) is acknowledged by Kafka, then the sink applied its hits; only then is
+// its offset handed back to the consumer.
 struct Pipeline::Ticket {
   connectors::PartitionKey partition;
   int64_t offset = 0;
   std::atomic<int> pending{1};  // produced messages not yet acknowledged, +1 while processing
   std::atomic<bool> failed{false};
+  std::vector<alerts::HitEvent> events;  // for the sink, once the hits are on Kafka
 };
 
 Pipeline::Pipeline(PipelineOptions options, RuleHolder& rules, connectors::KafkaConsumer& consumer,
-                   connectors::KafkaProducer& producer, HitSink& sink)
+                   connectors::KafkaProducer& producer, HitSink& sink, const Clock& clock)
     : options_(std::move(options)),
       rules_(rules),
       consumer_(consumer),
       producer_(producer),
-      sink_(sink) {}
+      sink_(sink),
+      clock_(clock) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -97,7 +102,7 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
   connectors::PostError error;
   if (!state.decoder.Decode(message->payload(), post, error)) {
     DeadLetter(ticket, *message, error.reason, error.detail);
-    Finish(*ticket);
+    Finish(ticket);
     return;
   }
 
@@ -112,23 +117,32 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
   if (!status.ok()) {
     // The decoder validated the JSON; a field the matcher refuses is still a bad post.
     DeadLetter(ticket, *message, connectors::InvalidReason::kBadField, status.error().message);
-    Finish(*ticket);
+    Finish(ticket);
     return;
   }
   ++stats_.matched;
   if (!result.hits.empty()) {
     stats_.hits += result.hits.size();
-    sink_.OnHits(post, result.hits, SourcePosition{message->partition, message->offset});
+    // The post's text as evidence that survives an edit or deletion of the post.
+    const std::string content_hash =
+        Sha256Hex(std::string(post.title) + '\x1f' + std::string(post.body));
+    const TimePoint now = clock_.Now();
     for (const rules::Hit& hit : result.hits) {
+      const rules::RuleDef& rule = hit.rule->def;
+      std::string key = connectors::IncidentKey(post, rule);
+      ticket->events.push_back({key, rule.id, rule.category, rule.severity, rule.owner,
+                                rule.status == rules::RuleStatus::kExperimental, rule.incident,
+                                std::string(post.id), std::string(post.url),
+                                std::string(post.community), hit.excerpt, content_hash, now});
       Produce(ticket,
               connectors::OutMessage{options_.hits_topic,
-                                     connectors::IncidentKey(post, hit.rule->def),
+                                     std::move(key),
                                      connectors::EncodeHit(post, hit, /*with_explanation=*/false),
                                      {}},
               /*dead_letter=*/false);
     }
   }
-  Finish(*ticket);
+  Finish(ticket);
 }
 
 void Pipeline::DeadLetter(const std::shared_ptr<Ticket>& ticket,
@@ -161,7 +175,7 @@ void Pipeline::Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMes
           spdlog::error("pipeline: {}; offset {} of partition {} will be consumed again",
                         delivered.error().message, ticket->offset, ticket->partition.partition);
         }
-        Finish(*ticket);
+        Finish(ticket);
       });
   if (!queued.ok()) {
     ++stats_.delivery_failures;
@@ -171,11 +185,20 @@ void Pipeline::Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMes
   }
 }
 
-void Pipeline::Finish(Ticket& ticket) {
-  if (--ticket.pending != 0) return;
-  if (ticket.failed) return;  // never store an offset whose output is not durable
+void Pipeline::Finish(const std::shared_ptr<Ticket>& ticket) {
+  if (--ticket->pending != 0) return;
+  if (ticket->failed) return;  // never store an offset whose output is not durable
+  if (!ticket->events.empty()) {
+    // Hits are on Kafka: now their effect on incidents; the sink calls back when durable.
+    ticket->pending = 1;
+    std::vector<alerts::HitEvent> events = std::move(ticket->events);
+    ticket->events.clear();
+    sink_.Accept(std::move(events), SourcePosition{ticket->partition, ticket->offset},
+                 [this, ticket] { Finish(ticket); });
+    return;
+  }
   ++stats_.completed;
-  consumer_.Complete(ticket.partition, ticket.offset);
+  consumer_.Complete(ticket->partition, ticket->offset);
 }
 
 }  // namespace vigil::daemon

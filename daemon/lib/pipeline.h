@@ -19,6 +19,7 @@
 #include "connectors/kafka_consumer.h"
 #include "connectors/kafka_producer.h"
 #include "connectors/post.h"
+#include "core/clock.h"
 #include "daemon/lib/hit_sink.h"
 #include "daemon/lib/rule_holder.h"
 
@@ -48,7 +49,8 @@ struct PipelineStats {
 class Pipeline {
  public:
   Pipeline(PipelineOptions options, RuleHolder& rules, connectors::KafkaConsumer& consumer,
-           connectors::KafkaProducer& producer, HitSink& sink);
+           connectors::KafkaProducer& producer, HitSink& sink,
+           const Clock& clock = SystemClock::Instance());
   ~Pipeline();
 
   // Starts the workers and runs the consumer on its own thread.
@@ -84,13 +86,14 @@ class Pipeline {
                   connectors::InvalidReason reason, const std::string& detail);
   void Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMessage message,
                bool dead_letter);
-  void Finish(Ticket& ticket);
+  void Finish(const std::shared_ptr<Ticket>& ticket);
 
   const PipelineOptions options_;
   RuleHolder& rules_;
   connectors::KafkaConsumer& consumer_;
   connectors::KafkaProducer& producer_;
   HitSink& sink_;
+  const Clock& clock_;
   PipelineStats stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::thread consumer_thread_;

@@ -34,11 +34,13 @@ rules:
 
 class CapturingSink : public HitSink {
  public:
-  void OnHits(const connectors::PostView& post, std::span<const rules::Hit> hits,
-              const SourcePosition&) override {
-    std::lock_guard lock(mutex_);
-    for (const rules::Hit& hit : hits)
-      seen_.push_back(std::string(post.id) + "/" + hit.rule->def.id);
+  void Accept(std::vector<alerts::HitEvent> hits, const SourcePosition&,
+              std::function<void()> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      for (const alerts::HitEvent& hit : hits) seen_.push_back(hit.post_id + "/" + hit.rule_id);
+    }
+    done();
   }
   std::vector<std::string> seen() {
     std::lock_guard lock(mutex_);
