@@ -140,6 +140,13 @@ Result<alerts::Incident> AlertSink::Resolve(int64_t id, const std::string& actor
   return incident;
 }
 
+Status AlertSink::Tick() {
+  std::lock_guard lock(engine_mutex_);
+  alerts::Batch batch;
+  engine_->Tick(batch);
+  return CommitLocked(batch);
+}
+
 std::map<int32_t, int64_t> AlertSink::ResumeOffsets(const std::string& topic) {
   auto offsets = store_.LoadOffsets(topic);
   if (!offsets.ok()) {

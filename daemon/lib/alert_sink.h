@@ -55,6 +55,10 @@ class AlertSink : public HitSink {
   Result<alerts::Incident> Resolve(int64_t id, const std::string& actor,
                                    const std::string& comment);
 
+  // Runs the engine's time-driven changes now and commits them (the committer does this
+  // every tick_interval; tests drive it with a fake clock).
+  Status Tick();
+
   // Where each partition resumes: the offsets stored with the state (for the consumer's
   // resume_offsets).
   std::map<int32_t, int64_t> ResumeOffsets(const std::string& topic);

@@ -197,5 +197,68 @@ TEST_F(ApiTest, IngestIs503WhenKafkaIsDown) {
   broker_->SetBrokerDown(1, false);
 }
 
+TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
+  auto store = alerts::OpenSqliteStore((dir_ / "vigil.db").string());
+  ASSERT_TRUE(store.ok());
+  FakeClock clock;
+  AlertSink sink(**store, clock);
+  ASSERT_TRUE(sink.Start().ok());
+  context_.alerts = &sink;
+  context_.store = store->get();
+  HttpServer server(HttpServerOptions{.port = 0});
+  RegisterApi(server, context_);
+  ASSERT_TRUE(server.Start().ok());
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body = "",
+                  std::map<std::string, std::string> headers = {}) {
+    return testing::HttpCall(server.port(), method, path, body, headers);
+  };
+
+  alerts::HitEvent hit;
+  hit.incident_key = "privacy.id|community=c";
+  hit.rule_id = "privacy.id";
+  hit.category = rules::Category::kPrivacyLeak;
+  hit.severity = rules::Severity::kHigh;
+  hit.owner = "legal";
+  hit.post_id = "p1";
+  hit.excerpt = "my id 110105********002X";
+  hit.at = clock.Now();
+  std::atomic<bool> done{false};
+  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
+
+  auto list = json::parse(call("GET", "/api/v1/incidents?state=open&category=privacy_leak").body);
+  ASSERT_EQ(list["incidents"].size(), 1u);
+  EXPECT_EQ(list["incidents"][0]["owner"], "legal");
+  EXPECT_TRUE(json::parse(call("GET", "/api/v1/incidents?severity=low").body)["incidents"].empty());
+  EXPECT_EQ(call("GET", "/api/v1/incidents?state=bogus").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/incidents?limit=0").status, 400);
+
+  auto detail = call("GET", "/api/v1/incidents/1");
+  ASSERT_EQ(detail.status, 200);
+  auto body = json::parse(detail.body);
+  EXPECT_EQ(body["evidence"][0]["excerpt"], "my id 110105********002X");
+  EXPECT_EQ(body["timeline"][0]["action"], "opened");
+  EXPECT_EQ(call("GET", "/api/v1/incidents/99").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/incidents/abc").status, 404);
+
+  auto acked = call("POST", "/api/v1/incidents/1/ack", "", {{"X-Vigil-Actor", "alice"}});
+  ASSERT_EQ(acked.status, 200) << acked.body;
+  EXPECT_EQ(json::parse(acked.body)["acknowledged"]["by"], "alice");
+  EXPECT_EQ(call("POST", "/api/v1/incidents/1/resolve", "{\"comment\": 5}").status, 400);
+  auto resolved =
+      call("POST", "/api/v1/incidents/1/resolve", R"({"comment": "ID removed by the moderator"})",
+           {{"X-Vigil-Actor", "alice"}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(json::parse(resolved.body)["state"], "resolved");
+  EXPECT_EQ(call("POST", "/api/v1/incidents/1/resolve").status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/incidents/1/explode").status, 404);
+  const auto timeline = json::parse(call("GET", "/api/v1/incidents/1").body)["timeline"];
+  ASSERT_EQ(timeline.size(), 3u);
+  EXPECT_EQ(timeline[2]["detail"], "ID removed by the moderator");
+  sink.Stop();
+  context_.alerts = nullptr;
+  context_.store = nullptr;
+}
+
 }  // namespace
 }  // namespace vigil::daemon
