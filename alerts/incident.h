@@ -75,6 +75,9 @@ struct Incident {
   int64_t resolve_after_s = 0;  // auto-resolve after this quiet period (0: never)
   int escalation_level = 0;
   int64_t next_escalation_ms = 0;  // 0: none scheduled
+  int repeats = 0;                 // times the last level was paged again
+  int reminders = 0;               // re-notifications sent while open
+  int64_t last_page_ms = 0;
 
   bool active() const { return state != IncidentState::kResolved; }
 };

@@ -89,7 +89,7 @@ void IncidentEngine::Record(Batch& batch, const Incident& incident, std::string 
 }
 
 void IncidentEngine::Enqueue(const Incident& incident, std::string_view kind, std::string_view step,
-                             Batch& batch) const {
+                             Batch& batch, const std::vector<std::string>& targets) const {
   // Channel-neutral; the notifiers render it per channel. No post text but the masked
   // excerpts of the evidence, added by the dispatcher from the store.
   const json payload = {{"incident_id", incident.id},
@@ -101,7 +101,9 @@ void IncidentEngine::Enqueue(const Incident& incident, std::string_view kind, st
                         {"community", incident.community},
                         {"state", IncidentStateName(incident.state)},
                         {"hits", incident.hits},
-                        {"level", incident.escalation_level}};
+                        {"level", incident.escalation_level},
+                        {"step", step},
+                        {"targets", targets}};
   batch.outbox.push_back({0, incident.id, fmt::format("incident-{}-{}", incident.id, step),
                           std::string(kind), Dump(payload), clock_.NowMillis()});
 }
@@ -211,9 +213,52 @@ void IncidentEngine::Open(const HitEvent& first, KeyState& state, std::string re
   state.buckets.clear();
   state.active_incident = incident.id;
   Record(batch, incident, "vigil", "opened", reason);
-  Enqueue(incident, "page", "open", batch);
+  PageLevel(incident, "open", batch);
   batch.incidents.push_back(incident);
   active_by_id_[incident.id] = std::move(incident);
+}
+
+const EscalationPolicy& IncidentEngine::PolicyFor(const Incident& incident) const {
+  static const EscalationPolicy kDefault;
+  if (options_.policy_for) {
+    if (const EscalationPolicy* policy = options_.policy_for(incident)) {
+      if (!policy->levels.empty()) return *policy;
+    }
+  }
+  return kDefault;
+}
+
+void IncidentEngine::PageLevel(Incident& incident, std::string_view step, Batch& batch) {
+  const EscalationPolicy& policy = PolicyFor(incident);
+  const int64_t now_ms = clock_.NowMillis();
+  const size_t level = std::min<size_t>(incident.escalation_level, policy.levels.size() - 1);
+  Enqueue(incident, "page", step, batch, policy.levels[level].notify);
+  incident.last_page_ms = now_ms;
+  const bool more = level + 1 < policy.levels.size() || incident.repeats < policy.repeat_last;
+  const auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(policy.levels[level].ack_within)
+          .count();
+  incident.next_escalation_ms = more && wait > 0 ? now_ms + wait : 0;
+}
+
+void IncidentEngine::Escalate(Incident& incident, int64_t now_ms, Batch& batch) {
+  const EscalationPolicy& policy = PolicyFor(incident);
+  std::string step;
+  if (static_cast<size_t>(incident.escalation_level) + 1 < policy.levels.size()) {
+    ++incident.escalation_level;
+    step = fmt::format("level-{}", incident.escalation_level);
+    Record(batch, incident, "vigil", "escalated",
+           fmt::format("not acknowledged in time: level {} paged", incident.escalation_level));
+  } else {
+    ++incident.repeats;
+    step = fmt::format("level-{}-repeat-{}", incident.escalation_level, incident.repeats);
+    Record(batch, incident, "vigil", "escalated",
+           fmt::format("not acknowledged in time: level {} paged again ({} of {})",
+                       incident.escalation_level, incident.repeats, policy.repeat_last));
+  }
+  incident.updated_ms = now_ms;
+  PageLevel(incident, step, batch);
+  batch.incidents.push_back(incident);
 }
 
 void IncidentEngine::AddToIncident(Incident& incident, const HitEvent& hit, Batch& batch) {
@@ -233,6 +278,21 @@ void IncidentEngine::Tick(Batch& batch) {
   const int64_t now_ms = clock_.NowMillis();
   for (auto it = active_by_id_.begin(); it != active_by_id_.end();) {
     Incident& incident = it->second;
+    if (incident.state == IncidentState::kOpen) {
+      if (incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) {
+        Escalate(incident, now_ms, batch);
+      } else if (const auto every = PolicyFor(incident).renotify_every;
+                 every.count() > 0 && now_ms - incident.last_page_ms >= every.count() * 1000) {
+        ++incident.reminders;
+        incident.last_page_ms = now_ms;
+        Enqueue(incident, "reminder", fmt::format("reminder-{}", incident.reminders), batch,
+                PolicyFor(incident)
+                    .levels[std::min<size_t>(incident.escalation_level,
+                                             PolicyFor(incident).levels.size() - 1)]
+                    .notify);
+        batch.incidents.push_back(incident);
+      }
+    }
     if (incident.resolve_after_s > 0 &&
         now_ms - incident.last_hit_ms >= incident.resolve_after_s * 1000) {
       incident.state = IncidentState::kResolved;

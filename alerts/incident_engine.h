@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "alerts/escalation.h"
 #include "alerts/incident.h"
 #include "alerts/state_store.h"
 #include "core/clock.h"
@@ -22,6 +23,7 @@ namespace vigil::alerts {
 struct EngineOptions {
   size_t max_evidence = 50;  // posts kept per incident (the first ones: how it started)
   std::chrono::hours max_pending_age{24};  // threshold hits older than this are dropped
+  PolicyLookup policy_for;                 // null or returning null: page the owner once
 };
 
 class IncidentEngine {
@@ -59,8 +61,12 @@ class IncidentEngine {
   void AddToIncident(Incident& incident, const HitEvent& hit, Batch& batch);
   bool SpikeHolds(const rules::SpikeSpec& spike, KeyState& state, int64_t now_ms,
                   std::string& reason) const;
-  void Enqueue(const Incident& incident, std::string_view kind, std::string_view step,
-               Batch& batch) const;
+  void Enqueue(const Incident& incident, std::string_view kind, std::string_view step, Batch& batch,
+               const std::vector<std::string>& targets = {}) const;
+  const EscalationPolicy& PolicyFor(const Incident& incident) const;
+  // Pages the incident's current level and schedules the next step.
+  void PageLevel(Incident& incident, std::string_view step, Batch& batch);
+  void Escalate(Incident& incident, int64_t now_ms, Batch& batch);
   void Record(Batch& batch, const Incident& incident, std::string actor, std::string action,
               std::string detail) const;
 

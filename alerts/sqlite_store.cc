@@ -30,7 +30,10 @@ CREATE TABLE IF NOT EXISTS incidents (
   resolved_ms INTEGER NOT NULL,
   resolve_after_s INTEGER NOT NULL,
   escalation_level INTEGER NOT NULL,
-  next_escalation_ms INTEGER NOT NULL
+  next_escalation_ms INTEGER NOT NULL,
+  repeats INTEGER NOT NULL DEFAULT 0,
+  reminders INTEGER NOT NULL DEFAULT 0,
+  last_page_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS incidents_active ON incidents(state) WHERE state != 'resolved';
 CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_ms);
@@ -121,7 +124,7 @@ constexpr const char* kIncidentColumns =
     "id, key, rule_id, category, severity, owner, community, state, opened_ms, updated_ms, "
     "last_hit_ms, hits, "
     "acked_by, acked_ms, resolved_by, resolved_ms, resolve_after_s, escalation_level, "
-    "next_escalation_ms";
+    "next_escalation_ms, repeats, reminders, last_page_ms";
 
 Incident ReadIncident(const Statement& s) {
   Incident i;
@@ -144,6 +147,9 @@ Incident ReadIncident(const Statement& s) {
   i.resolve_after_s = s.Int(16);
   i.escalation_level = static_cast<int>(s.Int(17));
   i.next_escalation_ms = s.Int(18);
+  i.repeats = static_cast<int>(s.Int(19));
+  i.reminders = static_cast<int>(s.Int(20));
+  i.last_page_ms = s.Int(21);
   return i;
 }
 
@@ -275,7 +281,7 @@ class SqliteStore : public StateStore {
   Status ApplyLocked(const Batch& batch) {
     if (!batch.incidents.empty()) {
       const std::string sql = std::string("INSERT OR REPLACE INTO incidents (") + kIncidentColumns +
-                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       Statement s(db_, sql.c_str());
       if (!s.ok()) return Failure("prepare incidents");
       for (const Incident& i : batch.incidents) {
@@ -293,6 +299,9 @@ class SqliteStore : public StateStore {
         s.Bind(17, i.resolve_after_s)
             .Bind(18, static_cast<int64_t>(i.escalation_level))
             .Bind(19, i.next_escalation_ms);
+        s.Bind(20, static_cast<int64_t>(i.repeats))
+            .Bind(21, static_cast<int64_t>(i.reminders))
+            .Bind(22, i.last_page_ms);
         if (s.Step() != SQLITE_DONE) return Failure("write incident");
         s.Reset();
       }
@@ -401,11 +410,29 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
       return error;
     }
   }
+  // Schema versions: 1 is the first. A newer file (from a later Vigil) is refused rather
+  // than misread; later versions add migrations here.
+  constexpr int kSchemaVersion = 1;
+  int version = 0, tables = 0;
+  {
+    Statement v(db, "PRAGMA user_version");
+    if (v.ok() && v.Step() == SQLITE_ROW) version = static_cast<int>(v.Int(0));
+    Statement t(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
+    if (t.ok() && t.Step() == SQLITE_ROW) tables = static_cast<int>(t.Int(0));
+  }
+  if (version > kSchemaVersion || (version == 0 && tables > 0)) {
+    return Error{path + ": state store schema version " + std::to_string(version) +
+                 " is not one this vigild (" + std::to_string(kSchemaVersion) +
+                 ") can use; restore a matching backup or move the file away"};
+  }
   char* message = nullptr;
   if (sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK) {
     Error error{path + ": cannot create the schema: " + (message ? message : "failed")};
     sqlite3_free(message);
     return error;
+  }
+  if (sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Error{path + ": cannot set the schema version: " + sqlite3_errmsg(db)};
   }
   return std::unique_ptr<StateStore>(std::move(store));
 }

@@ -177,3 +177,85 @@ TEST_F(IncidentEngineTest, EvidenceIsCapped) {
 
 }  // namespace
 }  // namespace vigil::alerts
+
+namespace vigil::alerts {
+namespace {
+
+using std::chrono::minutes;
+
+// Escalation: level 0 pages the owner; unacknowledged after ack_within, the next level
+// is paged as well; the last level repeats; acknowledgement stops it; reminders.
+class EscalationTest : public ::testing::Test {
+ protected:
+  EscalationTest() {
+    policy_.levels = {{{"owner"}, minutes(15)}, {{"role:crisis_advisor"}, minutes(10)}};
+    policy_.repeat_last = 1;
+    engine_ = std::make_unique<IncidentEngine>(
+        clock_, EngineOptions{.policy_for = [this](const Incident&) { return &policy_; }});
+  }
+  Batch Open() {
+    HitEvent hit;
+    hit.incident_key = "k";
+    hit.rule_id = "r";
+    hit.owner = "customer_service";
+    hit.post_id = "p1";
+    hit.at = clock_.Now();
+    Batch batch;
+    engine_->OnHits(std::span<const HitEvent>(&hit, 1), batch);
+    return batch;
+  }
+  Batch TickAfter(minutes m) {
+    clock_.Advance(m);
+    Batch batch;
+    engine_->Tick(batch);
+    return batch;
+  }
+
+  FakeClock clock_;
+  EscalationPolicy policy_;
+  std::unique_ptr<IncidentEngine> engine_;
+};
+
+TEST_F(EscalationTest, UnacknowledgedIncidentsClimbTheLevelsAndRepeatTheLast) {
+  const Batch opened = Open();
+  ASSERT_EQ(opened.outbox.size(), 1u);
+  EXPECT_NE(opened.outbox[0].payload.find("\"targets\":[\"owner\"]"), std::string::npos)
+      << opened.outbox[0].payload;
+  EXPECT_TRUE(TickAfter(minutes(14)).outbox.empty());
+  Batch escalated = TickAfter(minutes(1));
+  ASSERT_EQ(escalated.outbox.size(), 1u);
+  EXPECT_EQ(escalated.outbox[0].idempotency_key, "incident-1-level-1");
+  EXPECT_NE(escalated.outbox[0].payload.find("role:crisis_advisor"), std::string::npos);
+  EXPECT_EQ(escalated.incidents.at(0).escalation_level, 1);
+  EXPECT_EQ(escalated.audit.at(0).action, "escalated");
+  EXPECT_TRUE(TickAfter(minutes(9)).outbox.empty());
+  Batch repeated = TickAfter(minutes(1));
+  ASSERT_EQ(repeated.outbox.size(), 1u);
+  EXPECT_EQ(repeated.outbox[0].idempotency_key, "incident-1-level-1-repeat-1");
+  EXPECT_TRUE(TickAfter(minutes(60)).outbox.empty()) << "repeat_last is 1: no more pages";
+}
+
+TEST_F(EscalationTest, AcknowledgementStopsTheClimb) {
+  Open();
+  TickAfter(minutes(5));
+  Batch batch;
+  ASSERT_TRUE(engine_->Acknowledge(1, "alice", batch).ok());
+  EXPECT_TRUE(TickAfter(minutes(30)).outbox.empty());
+}
+
+TEST_F(EscalationTest, RemindersWhileOpenNeverMoreOftenThanTheInterval) {
+  policy_.levels = {{{"owner"}, minutes(0)}};
+  policy_.repeat_last = 0;
+  policy_.renotify_every = minutes(60);
+  Open();
+  EXPECT_TRUE(TickAfter(minutes(59)).outbox.empty());
+  Batch reminder = TickAfter(minutes(1));
+  ASSERT_EQ(reminder.outbox.size(), 1u);
+  EXPECT_EQ(reminder.outbox[0].kind, "reminder");
+  EXPECT_EQ(reminder.outbox[0].idempotency_key, "incident-1-reminder-1");
+  EXPECT_TRUE(TickAfter(minutes(30)).outbox.empty());
+  EXPECT_EQ(TickAfter(minutes(30)).outbox.size(), 1u);
+}
+
+}  // namespace
+}  // namespace vigil::alerts

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "alerts/incident_engine.h"
 #include "alerts/state_store.h"
@@ -111,6 +112,20 @@ TEST_F(SqliteStoreTest, TheSameOutboxStepIsEnqueuedOnce) {
   ASSERT_TRUE(store->Apply(batch).ok());
   ASSERT_TRUE(store->Apply(batch).ok());  // a replay after a crash decides the same step
   EXPECT_EQ(store->PendingOutbox(10)->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AFileOfAnotherSchemaVersionIsRefusedClearly) {
+  Open().reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  auto store = OpenSqliteStore(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("schema version 7"), std::string::npos)
+      << store.error().message;
 }
 
 TEST_F(SqliteStoreTest, AnUnwritablePathIsAClearError) {
