@@ -251,17 +251,63 @@ class SqliteStore : public StateStore {
     return std::optional<IncidentDetail>(std::move(detail));
   }
 
-  Result<std::vector<OutboxEntry>> PendingOutbox(int limit) override {
+  Result<std::vector<OutboxEntry>> PendingOutbox(int limit, int64_t due_ms) override {
+    std::lock_guard lock(mutex_);
+    Statement s(
+        db_,
+        "SELECT id, incident_id, idempotency_key, kind, payload, created_ms, attempts FROM outbox "
+        "WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?");
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, due_ms).Bind(2, static_cast<int64_t>(limit));
+    std::vector<OutboxEntry> out;
+    while (s.Step() == SQLITE_ROW) {
+      OutboxEntry e{s.Int(0),
+                    s.Int(1),
+                    s.Text(2),
+                    s.Text(3),
+                    s.Text(4),
+                    s.Int(5),
+                    static_cast<int>(s.Int(6))};
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Status MarkDelivered(int64_t outbox_id, int64_t at_ms) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "UPDATE outbox SET state = 'delivered', next_attempt_ms = ? WHERE id = ?");
+    s.Bind(1, at_ms).Bind(2, outbox_id);
+    if (s.Step() != SQLITE_DONE) return Failure("mark delivered");
+    return Status::Ok();
+  }
+
+  Status MarkFailed(int64_t outbox_id, int attempts, int64_t next_attempt_ms,
+                    const std::string& error, bool dead) override {
     std::lock_guard lock(mutex_);
     Statement s(db_,
-                "SELECT id, incident_id, idempotency_key, kind, payload, created_ms FROM outbox "
-                "WHERE state = 'pending' ORDER BY id LIMIT ?");
+                "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_error = ? "
+                "WHERE id = ?");
+    s.Bind(1, std::string(dead ? "dead" : "pending"))
+        .Bind(2, static_cast<int64_t>(attempts))
+        .Bind(3, next_attempt_ms)
+        .Bind(4, error)
+        .Bind(5, outbox_id);
+    if (s.Step() != SQLITE_DONE) return Failure("mark failed");
+    return Status::Ok();
+  }
+
+  Result<OutboxCounts> CountOutbox() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
     if (!s.ok()) return Failure("prepare");
-    s.Bind(1, static_cast<int64_t>(limit));
-    std::vector<OutboxEntry> out;
-    while (s.Step() == SQLITE_ROW)
-      out.push_back({s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5)});
-    return out;
+    OutboxCounts counts;
+    while (s.Step() == SQLITE_ROW) {
+      const std::string state = s.Text(0);
+      (state == "pending" ? counts.pending
+       : state == "dead"  ? counts.dead
+                          : counts.delivered) = s.Int(1);
+    }
+    return counts;
   }
 
  private:

@@ -8,6 +8,7 @@
 // scale-out. Thread safety: implementations serialise calls internally.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@ struct OutboxEntry {
   std::string kind;             // page | resolve | ...
   std::string payload;          // JSON, channel-neutral
   int64_t created_ms = 0;
+  int attempts = 0;  // failed attempts so far
 };
 
 // A hit counting towards a rule's threshold (not yet an incident).
@@ -80,7 +82,19 @@ class StateStore {
 
   virtual Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) = 0;
   virtual Result<std::optional<IncidentDetail>> GetIncident(int64_t id) = 0;
-  virtual Result<std::vector<OutboxEntry>> PendingOutbox(int limit) = 0;
+  // Entries still to deliver, oldest first; with `due_ms`, only those whose next
+  // attempt is due by then.
+  virtual Result<std::vector<OutboxEntry>> PendingOutbox(int limit, int64_t due_ms = INT64_MAX) = 0;
+  virtual Status MarkDelivered(int64_t outbox_id, int64_t at_ms) = 0;
+  // A failed attempt: retry at `next_attempt_ms`, or give up (`dead`: visible, alerted).
+  virtual Status MarkFailed(int64_t outbox_id, int attempts, int64_t next_attempt_ms,
+                            const std::string& error, bool dead) = 0;
+  struct OutboxCounts {
+    int64_t pending = 0;
+    int64_t delivered = 0;
+    int64_t dead = 0;
+  };
+  virtual Result<OutboxCounts> CountOutbox() = 0;
 };
 
 // The SQLite store: WAL journal, synchronous=FULL, schema created on first open.
