@@ -4,7 +4,7 @@
 
 namespace vigil::alerts {
 
-OutboxDispatcher::OutboxDispatcher(StateStore& store, const Clock& clock, Deliver deliver,
+OutboxDispatcher::OutboxDispatcher(StateStore& store, const Clock& clock, DeliverFn deliver,
                                    DispatcherOptions options)
     : store_(store), clock_(clock), deliver_(std::move(deliver)), options_(options) {}
 

@@ -28,7 +28,7 @@ struct DeliveryResult {
   std::optional<std::chrono::seconds> retry_after;  // the receiver's hint
 };
 
-using Deliver = std::function<DeliveryResult(const OutboxEntry& entry)>;
+using DeliverFn = std::function<DeliveryResult(const OutboxEntry& entry)>;
 
 struct DispatcherOptions {
   int max_attempts = 8;  // then dead
@@ -46,7 +46,7 @@ struct DispatcherStats {
 
 class OutboxDispatcher {
  public:
-  OutboxDispatcher(StateStore& store, const Clock& clock, Deliver deliver,
+  OutboxDispatcher(StateStore& store, const Clock& clock, DeliverFn deliver,
                    DispatcherOptions options = {});
   ~OutboxDispatcher();
 
@@ -64,7 +64,7 @@ class OutboxDispatcher {
  private:
   StateStore& store_;
   const Clock& clock_;
-  Deliver deliver_;
+  DeliverFn deliver_;
   const DispatcherOptions options_;
   DispatcherStats stats_;
   std::mutex mutex_;

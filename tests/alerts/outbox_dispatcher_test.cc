@@ -33,7 +33,7 @@ class OutboxDispatcherTest : public ::testing::Test {
     batch.outbox.push_back({0, 1, key, "page", "{}", clock_.NowMillis()});
     ASSERT_TRUE(store_->Apply(batch).ok());
   }
-  Deliver Scripted(std::vector<Kind> script) {
+  DeliverFn Scripted(std::vector<Kind> script) {
     return [this, script](const OutboxEntry& entry) {
       sent_.push_back(entry.idempotency_key);
       const Kind kind = sent_.size() <= script.size() ? script[sent_.size() - 1] : Kind::kDelivered;
