@@ -174,6 +174,7 @@ void KafkaConsumer::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) 
     tracker_.Reset({p->topic(), p->partition()});
     stored_.erase(p->partition());
     next_.erase(p->partition());
+    group_committed_.erase(p->partition());
     names += (names.empty() ? "" : ",") + std::to_string(p->partition());
   }
   if (options_.resume_offsets) {
@@ -205,9 +206,11 @@ void KafkaConsumer::OnAssign(std::vector<RdKafka::TopicPartition*>& partitions) 
     spdlog::error("kafka consumer: incremental assign: {}", error->str());
     delete error;
   }
-  if (paused_) {
+  {
+    // librdkafka keeps a partition's pause flag across unassign/assign: set it explicitly
+    // either way, or a partition paused before a rebalance stays paused for good.
     auto copy = Copy(partitions);
-    consumer_->pause(copy);
+    paused_ ? consumer_->pause(copy) : consumer_->resume(copy);
     FreePartitions(copy);
   }
   {
@@ -275,24 +278,55 @@ void KafkaConsumer::RefreshSnapshot() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_snapshot_) return;
   next_snapshot_ = now + std::chrono::seconds(1);
+  // A partition we have taken nothing from yet (stalled, or just assigned) has no stored
+  // offset and no cached watermarks: ask the broker, at most every 5 s and briefly, so
+  // its backlog shows as lag instead of hiding.
+  const bool ask_broker = now >= next_broker_query_;
   std::vector<PartitionStatus> partitions;
   auto positions = Copy(assignment_);
   consumer_->position(positions);
+  std::vector<RdKafka::TopicPartition*> unknown;
+  for (const RdKafka::TopicPartition* p : positions) {
+    if (!stored_.count(p->partition()) && p->offset() < 0) {
+      unknown.push_back(RdKafka::TopicPartition::create(p->topic(), p->partition()));
+    }
+  }
+  if (ask_broker && !unknown.empty()) {
+    next_broker_query_ = now + std::chrono::seconds(5);
+    if (consumer_->committed(unknown, 200) == RdKafka::ERR_NO_ERROR) {
+      for (const RdKafka::TopicPartition* p : unknown) {
+        if (p->offset() >= 0) group_committed_[p->partition()] = p->offset();
+      }
+    }
+  }
   for (const RdKafka::TopicPartition* p : positions) {
     PartitionStatus status;
     status.partition = p->partition();
-    if (auto it = stored_.find(p->partition()); it != stored_.end()) status.committed = it->second;
+    if (auto it = stored_.find(p->partition()); it != stored_.end()) {
+      status.committed = it->second;
+    } else if (auto g = group_committed_.find(p->partition()); g != group_committed_.end()) {
+      status.committed = g->second;
+    }
     int64_t low = -1, high = -1;
-    if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) ==
-            RdKafka::ERR_NO_ERROR &&
-        high >= 0) {
+    bool known = consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) ==
+                     RdKafka::ERR_NO_ERROR &&
+                 high >= 0;
+    if (!known && ask_broker) {
+      known = consumer_->query_watermark_offsets(p->topic(), p->partition(), &low, &high, 200) ==
+                  RdKafka::ERR_NO_ERROR &&
+              high >= 0;
+    }
+    if (known) {
       status.high_watermark = high;
-      const int64_t position = status.committed >= 0 ? status.committed : p->offset();
+      const int64_t position = status.committed >= 0 ? status.committed
+                               : p->offset() >= 0    ? p->offset()
+                                                     : low;
       if (position >= 0) status.lag = std::max<int64_t>(0, high - position);
     }
     partitions.push_back(status);
   }
   FreePartitions(positions);
+  FreePartitions(unknown);
   std::lock_guard lock(snapshot_mutex_);
   snapshot_.partitions = std::move(partitions);
   snapshot_.assigned = !assignment_.empty();

@@ -64,7 +64,8 @@ struct ConsumerOptions {
 
 struct PartitionStatus {
   int32_t partition = 0;
-  int64_t committed = -1;  // the stored offset (next to consume), -1 if none yet
+  int64_t committed =
+      -1;  // next to consume: our stored offset, else the group's commit; -1 unknown
   int64_t high_watermark = -1;
   int64_t lag = -1;  // high watermark - position, -1 when unknown
 };
@@ -128,6 +129,9 @@ class KafkaConsumer {
   mutable std::mutex snapshot_mutex_;
   ConsumerSnapshot snapshot_;          // GUARDED_BY(snapshot_mutex_)
   std::map<int32_t, int64_t> stored_;  // partition -> stored offset; Run() thread
+  std::map<int32_t, int64_t>
+      group_committed_;  // from the broker, for partitions we hold nothing of
+  std::chrono::steady_clock::time_point next_broker_query_{};
   std::map<int32_t, int64_t> next_;  // partition -> offset after the last dispatched; Run() thread
 };
 

@@ -14,6 +14,9 @@ Status AlertSink::Start() {
     std::lock_guard lock(engine_mutex_);
     engine_ = std::make_unique<alerts::IncidentEngine>(clock_, options_.engine);
     if (Status restored = engine_->Restore(store_); !restored.ok()) return restored;
+    auto offsets = store_.LoadOffsets(options_.topic);
+    if (!offsets.ok()) return offsets.error();
+    for (const auto& [partition, next] : *offsets) applied_[{options_.topic, partition}] = next;
     spdlog::info("incidents: {} active restored from the state store", engine_->active_incidents());
   }
   committer_ = std::thread([this] { Run(); });
@@ -86,11 +89,17 @@ void AlertSink::Run() {
     if (!items.empty() || tick) {
       alerts::Batch batch;
       std::lock_guard engine_lock(engine_mutex_);
+      // If the commit fails the engine is rebuilt from the store; so is this fence.
+      const std::map<connectors::PartitionKey, int64_t> applied_before = applied_;
       for (const Item& item : items) {
+        int64_t& applied = applied_[item.position.partition];
+        if (item.position.offset < applied) {
+          ++stats_.replays_skipped;  // applied before a crash; consumed again since
+          continue;
+        }
         engine_->OnHits(item.hits, batch);
-        auto& stored =
-            batch.offsets[{item.position.partition.topic, item.position.partition.partition}];
-        stored = std::max(stored, item.position.offset + 1);
+        applied = item.position.offset + 1;
+        batch.offsets[{item.position.partition.topic, item.position.partition.partition}] = applied;
       }
       if (tick) {
         engine_->Tick(batch);
@@ -106,6 +115,7 @@ void AlertSink::Run() {
         items.clear();
         backoff = std::chrono::milliseconds(100);
       } else if (!items.empty()) {
+        applied_ = applied_before;
         // Keep the items and try again: nothing is acknowledged that is not durable.
         std::unique_lock lock(queue_mutex_);
         if (queue_cv_.wait_for(lock, backoff, [&] { return stopping_; }) && stopping_) {

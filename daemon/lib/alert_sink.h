@@ -35,6 +35,7 @@ struct AlertSinkStats {
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> commit_failures{0};
   std::atomic<uint64_t> posts{0};
+  std::atomic<uint64_t> replays_skipped{0};  // posts already applied before a restart
   std::atomic<uint64_t> commit_nanoseconds{0};
 };
 
@@ -77,6 +78,9 @@ class AlertSink : public HitSink {
 
   alerts::StateStore& store_;
   const Clock& clock_;
+  // Per partition, the offset after the last post whose hits were applied (from the
+  // store at start): a replayed post below it is skipped, so its effect stays single.
+  std::map<connectors::PartitionKey, int64_t> applied_;  // GUARDED_BY(engine_mutex_)
   const AlertSinkOptions options_;
   AlertSinkStats stats_;
 

@@ -141,18 +141,10 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   consumer_options.topic = config.kafka.topics.posts;
   consumer_options.properties = config.kafka.properties;
   consumer_options.max_in_flight = config.pipeline.queue_capacity;
-  // Exactly-once effect: resume where the state store says the incident state is. (Not
-  // with the embedded broker: its topics live in memory and start empty every time.)
-  if (!config.kafka.embedded()) {
-    consumer_options.resume_offsets = [&sink](const std::string& topic,
-                                              const std::vector<int32_t>& partitions) {
-      std::map<int32_t, int64_t> stored = sink.ResumeOffsets(topic), wanted;
-      for (int32_t p : partitions) {
-        if (auto it = stored.find(p); it != stored.end()) wanted.insert(*it);
-      }
-      return wanted;
-    };
-  }
+  // Exactly-once effect on incidents: the consumer replays from Kafka's committed offset
+  // (so every hit reaches the hits topic at least once), and the alert sink skips the
+  // posts its store already applied. (ConsumerOptions::resume_offsets is the seam for a
+  // store that owns the offsets outright, e.g. the PostgreSQL store for scale-out.)
   auto consumer = connectors::KafkaConsumer::Create(consumer_options);
   for (const Error* error : {producer.ok() ? nullptr : &producer.error(),
                              ingest_producer.ok() ? nullptr : &ingest_producer.error(),

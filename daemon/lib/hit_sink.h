@@ -1,12 +1,12 @@
-// Where a post's hits go once Kafka acknowledged them on the hits topic: the escalation
-// stage. The sink takes the hits of one post with its source position and calls `done`
-// when their effect is durable; only then may the post's offset be committed. A sink
-// that writes the offsets in the same transaction as its state (AlertSink) gives
-// exactly-once effect: after a crash the consumer resumes from those offsets.
+// Where a post's hits go besides the hits topic: the escalation stage. The sink takes
+// the hits of one post with its source position, in offset order per partition, and
+// calls `done` when their effect is durable; the post's offset is committed to Kafka
+// only after that and after Kafka acknowledged its hits.
 //
-// Order: hits topic first, then the sink, then the Kafka offset. A crash between the
-// hits topic and the sink replays the post: its hits are produced again (same hit_id)
-// and applied once.
+// A sink that writes the applied offsets in the same transaction as its state
+// (AlertSink) gets exactly-once effect: after a crash the consumer replays from Kafka's
+// committed offset (so every hit reaches the hits topic at least once, same hit_id),
+// and the sink skips the posts its store says it already applied.
 #pragma once
 
 #include <functional>
@@ -26,7 +26,8 @@ class HitSink {
  public:
   virtual ~HitSink() = default;
   // REQUIRES: thread-safe; must call `done` exactly once, from any thread, when the
-  // effect is durable. Calls for one partition arrive in offset order.
+  // effect is durable (or known to be durable already). Calls for one partition arrive in
+  // offset order.
   virtual void Accept(std::vector<alerts::HitEvent> hits, const SourcePosition& position,
                       std::function<void()> done) = 0;
 };

@@ -9,15 +9,15 @@
 
 namespace vigil::daemon {
 
-// One consumed message until its effects are durable: first what it produced (hits or a
-// dead letter) is acknowledged by Kafka, then the sink applied its hits; only then is
-// its offset handed back to the consumer.
+// One consumed message until its effects are durable: the sink applied its hits (in
+// offset order per partition: the worker hands them over as it processes them) and
+// Kafka acknowledged what it produced (hits or a dead letter); only then is its offset
+// handed back to the consumer.
 struct Pipeline::Ticket {
   connectors::PartitionKey partition;
   int64_t offset = 0;
   std::atomic<int> pending{1};  // produced messages not yet acknowledged, +1 while processing
   std::atomic<bool> failed{false};
-  std::vector<alerts::HitEvent> events;  // for the sink, once the hits are on Kafka
 };
 
 Pipeline::Pipeline(PipelineOptions options, RuleHolder& rules, connectors::KafkaConsumer& consumer,
@@ -127,13 +127,15 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
     const std::string content_hash =
         Sha256Hex(std::string(post.title) + '\x1f' + std::string(post.body));
     const TimePoint now = clock_.Now();
+    std::vector<alerts::HitEvent> events;
+    events.reserve(result.hits.size());
     for (const rules::Hit& hit : result.hits) {
       const rules::RuleDef& rule = hit.rule->def;
       std::string key = connectors::IncidentKey(post, rule);
-      ticket->events.push_back({key, rule.id, rule.category, rule.severity, rule.owner,
-                                rule.status == rules::RuleStatus::kExperimental, rule.incident,
-                                std::string(post.id), std::string(post.url),
-                                std::string(post.community), hit.excerpt, content_hash, now});
+      events.push_back({key, rule.id, rule.category, rule.severity, rule.owner,
+                        rule.status == rules::RuleStatus::kExperimental, rule.incident,
+                        std::string(post.id), std::string(post.url), std::string(post.community),
+                        hit.excerpt, content_hash, now});
       Produce(ticket,
               connectors::OutMessage{options_.hits_topic,
                                      std::move(key),
@@ -141,6 +143,12 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
                                      {}},
               /*dead_letter=*/false);
     }
+    // The effect on incidents, in this partition's offset order (one worker per
+    // partition, a FIFO sink). The sink skips posts it already applied (a replay after a
+    // crash), so the effect is exactly once while the hits topic is at least once.
+    ++ticket->pending;
+    sink_.Accept(std::move(events), SourcePosition{message->partition, message->offset},
+                 [this, ticket] { Finish(ticket); });
   }
   Finish(ticket);
 }
@@ -188,15 +196,6 @@ void Pipeline::Produce(const std::shared_ptr<Ticket>& ticket, connectors::OutMes
 void Pipeline::Finish(const std::shared_ptr<Ticket>& ticket) {
   if (--ticket->pending != 0) return;
   if (ticket->failed) return;  // never store an offset whose output is not durable
-  if (!ticket->events.empty()) {
-    // Hits are on Kafka: now their effect on incidents; the sink calls back when durable.
-    ticket->pending = 1;
-    std::vector<alerts::HitEvent> events = std::move(ticket->events);
-    ticket->events.clear();
-    sink_.Accept(std::move(events), SourcePosition{ticket->partition, ticket->offset},
-                 [this, ticket] { Finish(ticket); });
-    return;
-  }
   ++stats_.completed;
   consumer_.Complete(ticket->partition, ticket->offset);
 }
