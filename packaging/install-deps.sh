@@ -13,6 +13,8 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   # pipeline, HTTP, metrics, state
   librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
+  # notifiers: HTTP and SMTP delivery
+  libcurl4-openssl-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev kcat
   # real Kafka broker for integration tests (tests/kafka/kafka.sh: jars via mvn)
