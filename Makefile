@@ -3,6 +3,10 @@
 #   make test   install dependencies, build, run every test (also under ASan+UBSan)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
+# ccache: the same object whatever folder the tree is checked out in (CI uses a fresh
+# clone), so a second checkout on one machine compiles little.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: deps build build-asan demo test test-release test-asan bench lint-rules format clean
 

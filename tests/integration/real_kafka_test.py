@@ -17,13 +17,26 @@ each case has its own topics (posts and hits: 3 partitions, DLQ: 1) and consumer
                   vigil.source.* headers of where it was read; /api/v1/status counters agree.
                   SIGTERM exits 0, and a second vigild in the same group then consumes only
                   three new marker posts (one per partition): the offsets were committed.
-  kill_restart    SIGKILL mid-stream on ~20000 posts, restart in the same group: no expected
-                  hit is missing; duplicates are counted and bounded by the at-least-once
-                  window (posts in flight plus posts completed but not yet auto-committed).
-  two_daemons     two vigild in one group split the 3 partitions (disjoint, non-empty
-                  assignments in /api/v1/status), both consume, together every expected hit.
-  broker_restart  `kafka.sh restart` while vigild consumes ~20000 posts, then more posts: no
-                  expected hit is missing, vigild keeps running, finishes, and exits 0.
+  kill_restart    ~24000 posts streamed at 3000/s with `kcat -P` (a live stream, as in
+                  production); vigild is SIGKILLed well into it and restarted in the same group
+                  while the stream goes on: no expected hit is missing, something had been
+                  committed, and the posts read again (hence the duplicates, counted and
+                  printed) stay within the at-least-once window: posts in flight
+                  (pipeline.queue_capacity) + posts completed since the last auto-commit.
+  two_daemons     a second vigild joins the group while the first one works through a backlog
+                  (paused by backpressure most of the time: pipeline.queue_capacity=256): their
+                  /api/v1/status assignments become disjoint, non-empty and cover the 3
+                  partitions; after more posts both finish, every expected hit is there, and
+                  nothing was consumed twice (a rebalance drains and commits).
+  broker_restart  `kafka.sh restart` while vigild consumes ~20000 posts, then 3000 more posts:
+                  no expected hit is missing, vigild keeps running, finishes, and exits 0.
+  broker_outage   the broker stopped for longer than the consumer group session (10 s) while
+                  vigild works through a backlog and cannot deliver its hits (so it is paused by
+                  backpressure when the session expires), then started: vigild rejoins, no
+                  expected hit is missing, and it exits 0.
+
+Waits poll /api/v1/status (and the hits topic) against deadlines; a vigild that looks idle
+but owes hits and consumes nothing for 15 s is reported as stalled.
 
 Prints `PASS name (...)` or `FAIL name: why` per case (with the tail of the vigild logs on a
 failure) and exits 1 if any case failed, 130 if interrupted. The broker and every vigild it
@@ -66,8 +79,15 @@ def check(condition, message):
         raise CaseFailure(message)
 
 
+def say(text):
+    try:
+        print(text, flush=True)
+    except OSError:  # stdout closed (e.g. piped into head): keep going, the cleanup matters more
+        pass
+
+
 def log(message):
-    print(f"  [{time.monotonic() - T0:6.1f}s] {message}", flush=True)
+    say(f"  [{time.monotonic() - T0:6.1f}s] {message}")
 
 
 T0 = time.monotonic()
@@ -140,7 +160,7 @@ def wait_for(what, probe, timeout, interval=0.1):
         if result:
             return result
         if time.monotonic() >= deadline:
-            raise CaseFailure(f"timed out after {timeout} s waiting for {what}")
+            raise CaseFailure(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
 
 
@@ -152,10 +172,12 @@ class Vigild:
 
     all = []
 
-    def __init__(self, env, name, topics, group, extra=()):
+    def __init__(self, env, name, topics, group, extra=(), state=None):
+        """`state`: the name of the vigild whose state.dir (and so state store) to use: a
+        restart of the same instance; by default its own."""
         self.env, self.name, self.topics, self.group = env, name, topics, group
         self.port = free_port()
-        self.state_dir = os.path.join(env.tmp, "state", name)
+        self.state_dir = os.path.join(env.tmp, "state", state or name)
         self.log_path = os.path.join(env.tmp, "logs", name + ".log")
         os.makedirs(self.state_dir, exist_ok=True)
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
@@ -206,16 +228,29 @@ class Vigild:
         status = status or self.status() or {}
         return {p["partition"] for p in status.get("consumer", {}).get("partitions", [])}
 
-    def wait_drained(self, timeout, total=None):
+    def wait_drained(self, timeout, total=None, stall=30.0):
         """Until nothing is in flight and every assigned partition is caught up, seen on two
         polls >= 1.2 s apart with the same consumed count (the consumer refreshes partition
-        figures once a second). With `total`, also until exactly that many were consumed."""
+        figures once a second). With `total`, also until exactly that many were consumed.
+        Fails early when vigild is not there yet and makes no progress for `stall` seconds."""
         first = {}
+        progress = {"at": time.monotonic(), "figures": None}
 
         def probe():
             s = self.status()
             if not s or not drained(s) or (total is not None and s["consumer"]["consumed"] != total):
                 first.clear()
+                now = time.monotonic()
+                figures = s and (s["consumer"]["consumed"], s["pipeline"]["completed"], s["consumer"]["assigned"])
+                if figures != progress["figures"]:
+                    progress.update(at=now, figures=figures)
+                elif now - progress["at"] >= stall:
+                    raise CaseFailure(
+                        f"{self.name} made no progress for {stall:.0f} s and is not done"
+                        + (f" ({total} messages due)" if total is not None else "") + ": consumed "
+                        + (f"{s['consumer']['consumed']}, completed {s['pipeline']['completed']}, "
+                           f"assigned {s['consumer']['assigned']}, paused {s['consumer']['paused']}, "
+                           f"in flight {s['consumer']['in_flight']}" if s else "? (no status)"))
                 return None
             now = time.monotonic()
             if not first or first["consumed"] != s["consumer"]["consumed"]:
@@ -319,9 +354,13 @@ class Env:
         jobs = []
         for t in topics:
             jobs += [(t.posts, 3), (t.hits, 3), (t.dlq, 1)]
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        pool = ThreadPoolExecutor(max_workers=4)  # a JVM each; 4 at a time suit 2 cores
+        try:
             for f in [pool.submit(self.kafka, "create-topic", self.broker_dir, name, str(n)) for name, n in jobs]:
                 f.result()
+        finally:
+            # interrupted: do not wait here for the JVMs in flight, the cleanup ends them
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def kcat_produce(self, topic, lines, partition=None):
         """Raw messages with kcat -P, each 'key\\tvalue' (the value may be any bytes but \\n)."""
@@ -542,28 +581,47 @@ def case_clean_run(env, topics, note):
     rc = v.terminate()
     check(rc == 0, f"vigild exited {rc} on SIGTERM")
 
-    # A second vigild in the group starts from the committed offsets: one marker post per
-    # partition, sent once it fetches, must be all it consumes.
-    v2 = Vigild(env, "clean_run.second", topics, "it-clean").start()
-    v2.wait_assigned()
-    wait_for("the second vigild to fetch every partition",
-             lambda: (lambda s: s and len(s["consumer"]["partitions"]) == 3
-                      and all(x["high_watermark"] >= 0 for x in s["consumer"]["partitions"]))(v2.status()), 60)
-    s2 = v2.status()
-    check(s2["consumer"]["consumed"] == 0,
-          f"the second vigild consumed {s2['consumer']['consumed']} old messages: offsets were not committed")
-    for part in range(3):
-        env.kcat_produce(topics.posts, [f"marker-{part}\t".encode()
-                                        + json.dumps({"id": f"marker-{part}", "body": "hello again"}).encode()],
-                         partition=part)
-    s2 = v2.wait_drained(timeout=60)
-    check(s2["consumer"]["consumed"] == 3,
-          f"the second vigild consumed {s2['consumer']['consumed']} messages, expected only the 3 new "
-          f"markers: offsets were not committed on SIGTERM")
-    rc = v2.terminate()
-    check(rc == 0, f"the second vigild exited {rc} on SIGTERM")
+    # Restarted (same state.dir, so the same state store) and then as a new instance (a fresh
+    # state.dir: Kafka's committed offsets), vigild must resume right after what the first one
+    # did: once it fetches every partition, one new marker post per partition must be all it
+    # consumes.
+    for round_, (name, state, what) in enumerate([
+            ("clean_run.restart", "clean_run", "restarted with the same state.dir"),
+            ("clean_run.fresh", "clean_run.fresh", "a new vigild (own state.dir) in the same group")]):
+        v2 = Vigild(env, name, topics, "it-clean", ["pipeline.max_post_bytes=64KiB"], state=state).start()
+        v2.wait_assigned()
+        wait_for(f"{name} to fetch every partition",
+                 lambda: (lambda s: s and len(s["consumer"]["partitions"]) == 3
+                          and all(x["high_watermark"] >= 0 for x in s["consumer"]["partitions"]))(v2.status()), 60)
+        for part in range(3):
+            marker = f"marker-{round_}-{part}"
+            env.kcat_produce(topics.posts, [marker.encode() + b"\t"
+                                            + json.dumps({"id": marker, "body": "hello again"}).encode()],
+                             partition=part)
+        s2 = v2.wait_drained(timeout=60)
+        c2 = s2["consumer"]["consumed"]
+        check(c2 == 3, f"{what} consumed {c2} messages, {c2 - 3} of them already done before (only the 3 new "
+                       f"markers were due){store_offsets_note(v2, topics.posts)}")
+        rc = v2.terminate()
+        check(rc == 0, f"{name} exited {rc} on SIGTERM")
     return (f"{len(valid)} posts + {len(bad)} bad, {len(expected)} hits equal vigilctl's, "
-            f"DLQ byte-identical, offsets committed")
+            f"DLQ byte-identical, resumed exactly after a restart and in a new instance")
+
+
+def store_offsets_note(v, topic):
+    """For a failure message: the offsets the vigild's state store holds for `topic` and
+    the ends of its partitions (read-only; the schema is vigild's business, so best effort)."""
+    try:
+        import sqlite3
+        db = sqlite3.connect(f"file:{os.path.join(v.state_dir, 'vigil.db')}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = db.execute("SELECT partition, next_offset FROM offsets WHERE topic = ?", (topic,)).fetchall()
+        finally:
+            db.close()
+        ends = {p["partition"]: p["high_watermark"] for p in (v.last_status or {}).get("consumer", {}).get("partitions", [])}
+        return f"; state store offsets {dict(sorted(rows))}, partition ends {ends}"
+    except Exception as e:  # noqa: BLE001 - only a diagnostic
+        return f"; (state store offsets unreadable: {e})"
 
 
 class Streamer:
@@ -655,28 +713,31 @@ def case_kill_restart(env, topics, note, posts_path, expected):
          f"{t_kill - started:.1f} s after the first completion ({recent} completed in the last "
          f"{2 * commit_interval:.0f} s)")
 
-    b = Vigild(env, "kill_restart.b", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"]).start()
+    b = Vigild(env, "kill_restart.b", topics, "it-kill", [f"pipeline.queue_capacity={capacity}"],
+               state="kill_restart.a").start()
     stream.finish()  # the stream goes on while vigild is down
     b.wait_assigned()
     [s], got = wait_complete(env, [b], topics.hits, expected, timeout=120)
     consumed_b = s["consumer"]["consumed"]
     extra, dup_ids, dup_posts = compare_hits(expected, got, allow_duplicates=True)
-    # The restart resumes from the committed offsets: it re-reads the `window` posts the first
-    # run had consumed after them, i.e. those in flight at the kill (<= capacity) and those
-    # completed since the last auto-commit. Only these may have duplicate hits.
+    # The restart (same state.dir) resumes from the offsets saved before the kill (the state
+    # store's, else Kafka's committed ones): it re-reads the `window` posts the first run had
+    # consumed after them, i.e. those in flight at the kill (<= capacity) and those completed
+    # since the offsets were last saved (Kafka auto-commits every second). Only these may have
+    # duplicate hits.
     committed = total - consumed_b
     window = consumed_a - committed  # (the first run may have consumed a few more after our poll)
     margin = 512
     bound = capacity + recent + margin
-    note(f"restart consumed {consumed_b} (committed before the kill: {committed}); re-read window {window} "
+    note(f"restart consumed {consumed_b} (saved before the kill: {committed}); re-read window {window} "
          f"posts (bound {bound}); duplicates: {extra} extra hit copies of {dup_ids} hit_ids from {dup_posts} posts")
-    check(committed > 0, "nothing was committed before the kill: the restart re-read everything")
+    check(committed > 0, "no offset was saved before the kill: the restart re-read everything")
     check(consumed_b <= total, f"the restart consumed {consumed_b} > {total} posts (duplicates within one run)")
     check(dup_posts <= window + margin,
           f"{dup_posts} posts have duplicate hits, more than the {window} (+{margin}) posts re-read after the restart")
     check(window <= bound, f"the restart re-read {window} posts: more than in flight ({capacity}) + completed "
-                           f"in the last two auto-commit intervals ({recent}) + {margin}: offsets were committed "
-                           f"too late")
+                           f"in the last two auto-commit intervals ({recent}) + {margin}: offsets were saved too "
+                           f"late{store_offsets_note(b, topics.posts)}")
     rc = b.terminate()
     check(rc == 0, f"the restarted vigild exited {rc} on SIGTERM")
     return (f"{total} posts streamed, SIGKILL at {consumed_a} consumed, none of {len(expected)} hits missing; "
@@ -861,24 +922,24 @@ def main():
             t = time.monotonic()
             try:
                 summary = runners[case](lambda m, c=case: log(f"{c}: {m}"))
-                print(f"PASS {case} ({time.monotonic() - t:.1f} s): {summary}", flush=True)
+                say(f"PASS {case} ({time.monotonic() - t:.1f} s): {summary}")
             except (CaseFailure, AssertionError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
                 failures += 1
                 why = str(e) or type(e).__name__
                 if not isinstance(e, CaseFailure):
                     why = f"{type(e).__name__}: {why}"
-                print(f"FAIL {case}: {why} ({time.monotonic() - t:.1f} s)", flush=True)
+                say(f"FAIL {case}: {why} ({time.monotonic() - t:.1f} s)")
                 for v in Vigild.all[first:]:
-                    print(v.tail(), flush=True)
+                    say(v.tail())
             finally:
                 for v in Vigild.all[first:]:
                     v.kill()
     except CaseFailure as e:
         failures += 1
-        print(f"FAIL setup: {e}", flush=True)
+        say(f"FAIL setup: {e}")
     except Interrupted as e:
         interrupted = True
-        print(f"FAIL interrupted: {e}", flush=True)
+        say(f"FAIL interrupted: {e}")
     finally:
         for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)  # let the cleanup finish
@@ -893,25 +954,25 @@ def main():
                 try:
                     run([env.kafka_sh, "stop", env.broker_dir], "kafka.sh stop", 60)
                 except CaseFailure as e:
-                    print(f"FAIL cleanup: {e}; killing the broker", flush=True)
+                    say(f"FAIL cleanup: {e}; killing the broker")
                     run([env.kafka_sh, "kill", env.broker_dir], "kafka.sh kill", 30, check_rc=False)
                     failures += 1
-                if failures or interrupted:
+                if failures:
                     for name in ("server.log", "kafka.log"):
                         path = os.path.join(env.broker_dir, name)
                         if os.path.exists(path):
                             with open(path, errors="replace") as f:
                                 tail = f.read().splitlines()[-15:]
-                            print(f"--- broker {name}, last lines:\n" + "\n".join(tail), flush=True)
+                            say(f"--- broker {name}, last lines:\n" + "\n".join(tail))
             if args.keep or os.environ.get("VIGIL_KAFKA_KEEP") == "1":
-                print(f"kept {env.tmp}")
+                say(f"kept {env.tmp}")
             else:
                 shutil.rmtree(env.tmp, ignore_errors=True)
     elapsed = time.monotonic() - T0
     if interrupted:
-        print(f"kafka.integration: interrupted after {elapsed:.1f} s", flush=True)
+        say(f"kafka.integration: interrupted after {elapsed:.1f} s")
         return 130
-    print(f"kafka.integration: {'FAILED' if failures else 'passed'} in {elapsed:.1f} s", flush=True)
+    say(f"kafka.integration: {'FAILED' if failures else 'passed'} in {elapsed:.1f} s")
     return 1 if failures else 0
 
 
