@@ -16,7 +16,9 @@ Status AlertSink::Start() {
     if (Status restored = engine_->Restore(store_); !restored.ok()) return restored;
     auto offsets = store_.LoadOffsets(options_.topic);
     if (!offsets.ok()) return offsets.error();
-    for (const auto& [partition, next] : *offsets) applied_[{options_.topic, partition}] = next;
+    if (options_.fence_replays) {
+      for (const auto& [partition, next] : *offsets) applied_[{options_.topic, partition}] = next;
+    }
     spdlog::info("incidents: {} active restored from the state store", engine_->active_incidents());
   }
   committer_ = std::thread([this] { Run(); });

@@ -29,6 +29,9 @@ struct AlertSinkOptions {
   std::chrono::milliseconds tick_interval{1000};  // auto-resolve and window expiry
   alerts::EngineOptions engine;
   bool log_hit_excerpts = false;  // the demo: a log line per hit with its masked excerpt
+  // Skip replayed posts below the offsets stored with the state. Off for the embedded
+  // broker, whose topics start empty at every run (old offsets mean nothing there).
+  bool fence_replays = true;
 };
 
 struct AlertSinkStats {

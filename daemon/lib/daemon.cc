@@ -122,6 +122,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   AlertSinkOptions sink_options;
   sink_options.topic = config.kafka.topics.posts;
   sink_options.log_hit_excerpts = !config.demo.feed.empty();
+  sink_options.fence_replays = !config.kafka.embedded();
   AlertSink sink(**store, SystemClock::Instance(), sink_options);
   if (Status started = sink.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
