@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/temp_dir.h"
+
 namespace vigil::alerts {
 namespace {
 
@@ -14,17 +16,8 @@ using Kind = DeliveryResult::Kind;
 
 class OutboxDispatcherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vigil-outbox-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    store_ = Open();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { store_ = Open(); }
+  void TearDown() override { store_.reset(); }
   std::unique_ptr<StateStore> Open() {
     return OpenSqliteStore((dir_ / "vigil.db").string()).value();
   }
@@ -41,7 +34,7 @@ class OutboxDispatcherTest : public ::testing::Test {
     };
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::unique_ptr<StateStore> store_;
   FakeClock clock_;
   std::vector<std::string> sent_;

@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
+#include "tests/testing/temp_dir.h"
 
 #include "alerts/incident_engine.h"
 #include "alerts/state_store.h"
@@ -13,14 +15,7 @@ namespace {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vigil-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "vigil.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { path_ = (dir_ / "vigil.db").string(); }
   std::unique_ptr<StateStore> Open() {
     auto store = OpenSqliteStore(path_);
     EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
@@ -38,7 +33,7 @@ class SqliteStoreTest : public ::testing::Test {
     return hit;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::string path_;
   FakeClock clock_;
 };

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/temp_dir.h"
+
 #include "tests/testing/kafka_fixture.h"
 
 namespace vigil::daemon {
@@ -15,17 +17,8 @@ namespace {
 
 class AlertSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vigil-sink-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    store_ = OpenStore();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { store_ = OpenStore(); }
+  void TearDown() override { store_.reset(); }
   std::unique_ptr<alerts::StateStore> OpenStore() {
     auto store = alerts::OpenSqliteStore((dir_ / "vigil.db").string());
     EXPECT_TRUE(store.ok());
@@ -42,7 +35,7 @@ class AlertSinkTest : public ::testing::Test {
     return hit;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::unique_ptr<alerts::StateStore> store_;
   FakeClock clock_;
 };

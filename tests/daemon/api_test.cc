@@ -8,7 +8,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include "tests/testing/temp_dir.h"
 
 #include "connectors/embedded_broker.h"
 #include "tests/testing/http_client.h"
@@ -34,10 +36,6 @@ rules:
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vigil-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "rules.yaml") << kRules;
     config_.rules.paths = {(dir_ / "rules.yaml").string()};
     config_.http.max_body_bytes = 4096;
@@ -65,14 +63,13 @@ class ApiTest : public ::testing::Test {
     server_.reset();
     ingest_.reset();
     broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
   testing::HttpReply Call(const std::string& method, const std::string& path,
                           const std::string& body = "") {
     return testing::HttpCall(server_->port(), method, path, body);
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   Config config_;
   std::unique_ptr<RuleHolder> holder_;
   std::unique_ptr<connectors::EmbeddedBroker> broker_;

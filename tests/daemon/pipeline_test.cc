@@ -8,7 +8,9 @@
 #include <set>
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include "tests/testing/temp_dir.h"
 
 #include "connectors/embedded_broker.h"
 #include "tests/testing/kafka_fixture.h"
@@ -55,10 +57,6 @@ class CapturingSink : public HitSink {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("vigil-pipeline-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "rules.yaml") << kRules;
     holder_ =
         std::make_unique<RuleHolder>(std::vector<std::string>{(dir_ / "rules.yaml").string()}, "");
@@ -75,7 +73,6 @@ class PipelineTest : public ::testing::Test {
     StopPipeline();
     producer_.reset();
     broker_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartPipeline(size_t max_in_flight = 4096, connectors::ConsumerOptions options = {}) {
@@ -112,7 +109,7 @@ class PipelineTest : public ::testing::Test {
         .dump();
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::unique_ptr<RuleHolder> holder_;
   std::unique_ptr<connectors::EmbeddedBroker> broker_;
   std::unique_ptr<connectors::KafkaProducer> producer_;
