@@ -153,7 +153,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 HttpServer::HttpServer(HttpServerOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  // Sessions still held by the io_context die with it and touch our counters: destroy it
+  // while every member is still alive.
+  accept_loop_.reset();
+  impl_.reset();
+}
 
 void HttpServer::Route(std::string method, std::string path, HttpHandler handler, bool prefix) {
   routes_.push_back({std::move(method), std::move(path), prefix, std::move(handler)});
