@@ -111,7 +111,7 @@ HttpResponse RulesTest(const ApiContext& context, const HttpRequest& request) {
   } else {
     return HttpResponse::JsonError(400, "text: expected a string (or post: an object)");
   }
-  const std::string text = post_json.dump(-1, ' ', false, json::error_handler_t::strict);
+  const std::string text = post_json.dump(-1, ' ', false, json::error_handler_t::replace);
   connectors::PostDecoder decoder;
   connectors::PostView post;
   connectors::PostError error;
