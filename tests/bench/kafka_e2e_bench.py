@@ -190,6 +190,38 @@ def thread_cpu_delta(a: dict, b: dict, seconds: float) -> list[dict]:
     return sorted(rows, key=lambda x: -x["cores"])
 
 
+def all_process_cpu() -> dict[int, tuple[str, float]]:
+    """pid -> (command name, utime + stime seconds) of every process."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    head, _, rest = f.read().rpartition(")")
+                fields = rest.split()
+                out[int(entry)] = (head.split("(", 1)[1],
+                                   (int(fields[11]) + int(fields[12])) / CLK_TCK)
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def other_cpu_delta(a: dict, b: dict, seconds: float, own: set[int], top: int = 6) -> dict:
+    """CPU used by processes other than own between two all_process_cpu() snapshots
+    (contention the benchmark did not cause): the busiest few by name, and their total."""
+    used: dict[str, float] = {}
+    for pid, (name, cpu) in b.items():
+        if pid in own:
+            continue
+        d = cpu - a.get(pid, (name, 0.0))[1]
+        if d > 0:
+            used[name] = used.get(name, 0.0) + d
+    rows = sorted(used.items(), key=lambda kv: -kv[1])
+    return {"total_cores": round(sum(used.values()) / seconds, 2),
+            "busiest": [{"name": n, "cores": round(c / seconds, 2)} for n, c in rows[:top]
+                        if c / seconds >= 0.01]}
+
+
 def system_cpu() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine."""
     with open("/proc/stat") as f:
@@ -201,6 +233,28 @@ def system_cpu() -> tuple[float, float]:
 def loadavg() -> list[float]:
     with open("/proc/loadavg") as f:
         return [float(x) for x in f.read().split()[:3]]
+
+
+def broker_port_matches(args: list[str], port: int) -> bool:
+    """Is this command line a Kafka broker listening on port (per its server.properties)?"""
+    if "kafka.Kafka" not in args:
+        return False
+    i = args.index("kafka.Kafka")
+    try:
+        text = Path(args[i + 1]).read_text() if i + 1 < len(args) else ""
+    except OSError:
+        return False
+    return re.search(rf"^listeners=.*:{port}\b", text, re.M) is not None
+
+
+def local_broker_pid(port: int) -> int | None:
+    """The pid of the local broker listening on port, if it is one (for its CPU figures)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            args = cmdline(int(entry))
+            if args and os.path.basename(args[0]) == "java" and broker_port_matches(args, port):
+                return int(entry)
+    return None
 
 
 def foreign_processes(own_pids: set[int], reused_port: int | None) -> list[dict]:
@@ -218,15 +272,8 @@ def foreign_processes(own_pids: set[int], reused_port: int | None) -> list[dict]
         exe = os.path.basename(args[0])
         if exe not in ("java", "vigild"):
             continue
-        if exe == "java" and reused_port is not None and "kafka.Kafka" in args:
-            # the broker given with --brokers is part of the benchmark, not a foreign load
-            props = next((a for a in args if a.endswith(".properties")), None)
-            try:
-                text = Path(props).read_text() if props else ""
-            except OSError:
-                text = ""
-            if re.search(rf"^listeners=.*:{reused_port}\b", text, re.M):
-                continue
+        if exe == "java" and reused_port is not None and broker_port_matches(args, reused_port):
+            continue  # the broker given with --brokers is part of the benchmark
         what = " ".join(args[1:])
         if exe == "java":
             main = next((a for a in args[1:] if not a.startswith("-") and "." in a
@@ -242,11 +289,14 @@ class Kafka:
         self.dir: Path | None = None
         self.reused = brokers is not None
         self.bootstrap = brokers or ""
+        self.reused_pid: int | None = None
         self.libs: Path | None = None
         self.work = work
 
     @property
     def pid(self) -> int | None:
+        if self.reused:
+            return self.reused_pid
         if self.dir is None:
             return None
         try:
@@ -261,6 +311,7 @@ class Kafka:
     def start(self) -> None:
         self.libs = Path(run([KAFKA_SH, "fetch"], timeout=600).stdout.strip())
         if self.reused:
+            self.reused_pid = local_broker_pid(self.port)
             return
         self.dir = self.work / "kafka"
         t = time.monotonic()
@@ -536,27 +587,40 @@ def throughput_figures(samples: list[dict], n: int, base_completed: int) -> dict
 
 def rss_figures(samples: list[dict], t0: float, t1: float, t_end: float,
                 start_rss: int | None) -> dict:
-    """RSS over [t0, t_end]; flat: after 20% of the throughput run [t0, t1], the peak stays
-    within 10% of the RSS at that point."""
+    """RSS over the run [t0, t_end] (the throughput run is [t0, t1]). Flat: from 20% of the
+    throughput run to the end, the peak stays within 10% of the reference, the median RSS
+    over 20-40% of the throughput run (a median: one sample swings with librdkafka's
+    buffers). The slope (least squares from 20% to the end) shows a trend, if any."""
     pts = [(s["t"], s["rss_kib"]) for s in samples if s["rss_kib"] is not None]
     run_pts = [(t, v) for t, v in pts if t0 <= t <= t_end]
     if not run_pts:
         return {"error": "no RSS samples"}
-    t20 = t0 + 0.2 * (t1 - t0)
-    at20 = next((v for t, v in run_pts if t >= t20), run_pts[-1][1])
-    after = [v for t, v in run_pts if t >= t20]
-    peak_after = max(after) if after else at20
+    t20, t40 = t0 + 0.2 * (t1 - t0), t0 + 0.4 * (t1 - t0)
+    ref_pts = sorted(v for t, v in run_pts if t20 <= t <= t40) or [run_pts[-1][1]]
+    ref = ref_pts[len(ref_pts) // 2]
+    after = [(t, v) for t, v in run_pts if t >= t20]
+    peak_after = max(v for _, v in after) if after else ref
+    slope = None
+    if len(after) >= 3:
+        mt = sum(t for t, _ in after) / len(after)
+        mv = sum(v for _, v in after) / len(after)
+        den = sum((t - mt) ** 2 for t, _ in after)
+        if den > 0:
+            slope = sum((t - mt) * (v - mv) for t, v in after) / den * 60 / 1024  # MiB/min
     tp_end = next((v for t, v in reversed(pts) if t <= t1), None)
     mib = lambda k: None if k is None else round(k / 1024, 1)  # noqa: E731
     return {
         "start_mib": mib(start_rss),
-        "at_20pct_mib": mib(at20),
+        "reference_mib": mib(ref),
         "peak_mib": mib(max(v for _, v in run_pts)),
         "peak_after_20pct_mib": mib(peak_after),
+        # a single-sample spike sets the peak; the p95 shows the level it came back to
+        "p95_after_20pct_mib": mib(percentile(sorted(v for _, v in after), 95)) if after else None,
         "end_of_backlog_mib": mib(tp_end),
         "end_mib": mib(run_pts[-1][1]),
-        "growth_after_20pct": r(peak_after / at20 - 1, 3) if at20 else None,
-        "flat": peak_after <= 1.10 * at20,
+        "growth_after_20pct": r(peak_after / ref - 1, 3) if ref else None,
+        "slope_mib_per_min_after_20pct": r(slope, 2),
+        "flat": peak_after <= 1.10 * ref,
         "samples": len(run_pts),
     }
 
@@ -601,40 +665,67 @@ def raw_consume(kafka: Kafka, topic: str, runs: int, n: int, payload_bytes: int)
 
 
 def paced_produce(args, kafka: Kafka, topic: str, corpus: Path, rate: float,
-                  seconds: float, work: Path) -> dict:
-    """Writes rate posts/s for `seconds` into a `vigilctl produce -` pipe, in small bursts
-    every 2 ms; every post gets a fresh id lat<cycle>-<corpus id>."""
+                  seconds: float, work: Path, vigild: Vigild) -> dict:
+    """Writes rate posts/s for `seconds` into the stdin of a producer, in small bursts every
+    2 ms; every post gets a fresh id lat<cycle>-<corpus id>, which is also its key. The
+    producer is `kcat -P -K TAB` (acks=all; cheap: it shares the cores with vigild and the
+    broker) or, with --latency-producer vigilctl, `vigilctl produce -` (which also validates
+    every post: ~40 us of CPU a post).
+
+    First a few warm-up posts (ids warm-..., not measured) go through and the clock starts
+    only once vigild completed them: a post's CreateTime is stamped when the producer hands
+    it to librdkafka, so posts sent while the producer is still connecting would carry that
+    start-up in their latency."""
     total = max(1, int(rate * seconds))
+    warmup = 20
+    use_kcat = args.latency_producer == "kcat"
     log_path = work / "latency-produce.log"
     with open(log_path, "wb") as plog:
-        p = PROCS.popen([args.vigilctl, "produce", "--brokers", kafka.bootstrap, "--topic", topic,
-                         "-"], stdin=subprocess.PIPE, stdout=plog, stderr=subprocess.STDOUT,
+        argv = (["kcat", "-P", "-b", kafka.bootstrap, "-t", topic, "-K", "\t", "-X", "acks=all"]
+                if use_kcat else
+                [args.vigilctl, "produce", "--brokers", kafka.bootstrap, "--topic", topic, "-"])
+        p = PROCS.popen(argv, stdin=subprocess.PIPE, stdout=plog, stderr=subprocess.STDOUT,
                         start_new_session=True)
 
-        def lines():
+        def lines(prefix: bytes):
             cycle = 0
             while True:
                 with open(corpus, "rb") as f:
                     for line in f:
-                        yield line.replace(b'{"id":"', b'{"id":"%s%d-' % (
-                            LATENCY_ID_PREFIX.encode(), cycle), 1)
+                        line = line.replace(b'{"id":"', b'{"id":"%s%d-' % (prefix, cycle), 1)
+                        if use_kcat:  # key TAB value; compact JSON holds no raw TAB
+                            line = line[7:line.index(b'"', 7)] + b"\t" + line
+                        yield line
                 cycle += 1
 
-        src = lines()
-        sent = 0
-        behind_max = 0
-        t0 = time.monotonic()
         try:
+            base = vigild.latest()["completed"]
+            warm = lines(b"warm")
+            p.stdin.write(b"".join(next(warm) for _ in range(warmup)))
+            p.stdin.flush()
+            # one through is enough (kcat -P reads its input in blocks and holds a partial
+            # one until more comes; the rest of the warm-up goes out with the first posts)
+            vigild.wait_for("a warm-up post", lambda s: s.get("completed", 0) > base, timeout=60)
+            time.sleep(0.5)
+            src = lines(LATENCY_ID_PREFIX.encode())
+            sent = 0
+            behind_max = 0
+            late_50ms = 0  # write rounds that were more than 50 ms behind the schedule
+            cpu0 = time.process_time()
+            t0 = time.monotonic()
             while sent < total:
                 now = time.monotonic()
                 due = min(total, int((now - t0) * rate) + 1)
                 if due > sent:
                     behind_max = max(behind_max, due - sent)
+                    late_50ms += due - sent > rate * 0.05
                     p.stdin.write(b"".join(next(src) for _ in range(due - sent)))
                     p.stdin.flush()
                     sent = due
                 time.sleep(0.002)
             elapsed = time.monotonic() - t0
+            pacer_cpu = time.process_time() - cpu0  # includes the sampler thread (small)
+            producer_cpu = cpu_seconds(p.pid)
             p.stdin.close()
             rc = p.wait(120)
         except BrokenPipeError:
@@ -643,10 +734,16 @@ def paced_produce(args, kafka: Kafka, topic: str, corpus: Path, rate: float,
     if rc != 0:
         raise BenchError(f"vigilctl produce exited {rc}: "
                          f"{log_path.read_text(errors='replace')[-500:]}")
-    return {"posts": total, "seconds": round(elapsed, 2),
+    return {"posts": total, "warmup_posts": warmup, "seconds": round(elapsed, 2),
             "posts_per_s": round(total / elapsed, 1),
             # the largest batch written at once (the pacer was late by max_burst / rate)
-            "max_burst": behind_max, "max_burst_ms": round(behind_max / rate * 1000, 1)}
+            "max_burst": behind_max, "max_burst_ms": round(behind_max / rate * 1000, 1),
+            "rounds_late_over_50ms": late_50ms,
+            # the producing side shares the machine with vigild and the broker
+            "producer": " ".join(os.path.basename(str(a)) for a in argv[:2]),
+            "cpu_cores_used": {"pacer": round(pacer_cpu / elapsed, 2),
+                               "producer": r(producer_cpu / elapsed if producer_cpu
+                                             else None, 2)}}
 
 
 def consume_since(kafka: Kafka, topic: str, start_ms: int, fmt: str) -> list[str]:
@@ -677,7 +774,18 @@ def latency_figures(kafka: Kafka, topics: dict[str, str], start_ms: int) -> dict
         hits += 1
         tstypes[m.get("tstype", "?")] = tstypes.get(m.get("tstype", "?"), 0) + 1
         last_hit[post_id] = max(last_hit.get(post_id, 0), int(m["ts"]))
-    lat = sorted(t - posts[pid] for pid, t in last_hit.items() if pid in posts)
+    pairs = [(posts[pid], t - posts[pid]) for pid, t in last_hit.items() if pid in posts]
+    lat = sorted(x for _, x in pairs)
+    # by the second (of the post's timestamp) of the run: when was it slow?
+    per_second = []
+    if pairs:
+        t_min = min(t for t, _ in pairs)
+        buckets: dict[int, list[int]] = {}
+        for t, x in pairs:
+            buckets.setdefault((t - t_min) // 1000, []).append(x)
+        for sec in sorted(buckets):
+            v = sorted(buckets[sec])
+            per_second.append([sec, len(v), percentile(v, 50), percentile(v, 99), v[-1]])
     missing = sum(1 for pid in last_hit if pid not in posts)
     out = {"posts_seen": len(posts), "hits": hits, "posts_with_hits": len(lat),
            "hits_without_post": missing, "hit_timestamp_types": tstypes,
@@ -686,12 +794,15 @@ def latency_figures(kafka: Kafka, topics: dict[str, str], start_ms: int) -> dict
         out.update({f"p{q}_ms": percentile(lat, q) for q in (50, 90, 95, 99)})
         out.update({"p99_9_ms": percentile(lat, 99.9), "max_ms": lat[-1], "min_ms": lat[0],
                     "mean_ms": round(sum(lat) / len(lat), 1),
-                    "over_100ms": sum(1 for x in lat if x >= 100)})
+                    "over_100ms": sum(1 for x in lat if x >= 100),
+                    "per_second": {"columns": ["second", "posts_with_hits", "p50_ms", "p99_ms",
+                                               "max_ms"], "rows": per_second}})
     return out
 
 
 def build_info(args) -> dict:
-    """What was measured: the binary and the source tree it was (presumably) built from."""
+    """What was measured: the binary and the source tree it was (presumably) built from,
+    taken when vigild starts."""
     st = Path(args.vigild).stat()
     info = {"vigild": str(args.vigild),
             "vigild_mtime": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(st.st_mtime))}
@@ -723,6 +834,9 @@ def parse_args() -> argparse.Namespace:
                     help="length of the paced latency run (30); 0 skips it")
     ap.add_argument("--latency-rate", type=float,
                     help="posts/s of the latency run (default: half vigild's measured rate)")
+    ap.add_argument("--latency-producer", choices=["kcat", "vigilctl"], default="kcat",
+                    help="what the paced posts are piped into: kcat -P (default, cheap) or "
+                         "vigilctl produce")
     ap.add_argument("--raw-runs", type=int, default=3, help="kcat consume runs, best taken (3)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help=f"vigild pipeline.workers (cores: {os.cpu_count()})")
@@ -733,7 +847,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--sample-ms", type=int, default=200, help="status/RSS sampling period (200)")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                     help="before measuring, wait up to SECONDS until no other java/vigild "
-                         "process runs on the machine (0: don't wait)")
+                         "process has run for 30 s (0: don't wait)")
     ap.add_argument("--vigild-set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra vigild --set (repeatable), e.g. pipeline.queue_capacity=8192")
     ap.add_argument("--build-dir", default=str(ROOT / "build" / "release"))
@@ -773,16 +887,15 @@ def main() -> int:
                    "partitions": args.partitions, "latency_seconds": args.latency_seconds,
                    "raw_runs": args.raw_runs, "sample_ms": args.sample_ms,
                    "rules": args.rules, "vigild_set": args.vigild_set,
-                   "hit_timestamps": args.hit_timestamps},
+                   "hit_timestamps": args.hit_timestamps,
+                   "latency_producer": args.latency_producer},
         "environment": {"cores": os.cpu_count(), "host": socket.gethostname(),
                         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(wall0)),
                         "loadavg_at_start": loadavg()},
         "topics": topics,
-        "build": build_info(args),
     }
     kafka = Kafka(work, args.brokers)
     vigild: Vigild | None = None
-    interrupted = False
     rc = 0
 
     def own_pids() -> set[int]:
@@ -835,22 +948,29 @@ def main() -> int:
 
         # ---------------------------------------------------------- wait for quiet
         if args.wait_idle > 0:
-            deadline = time.monotonic() + args.wait_idle
-            waited = 0.0
+            # quiet = no other java/vigild process for 30 s in a row (test suites start
+            # brokers one after another; a gap of a few seconds is not the end of them)
+            t_wait = time.monotonic()
+            quiet_since, last_report = None, 0.0
             while True:
+                now = time.monotonic()
                 f = foreign_processes(own_pids(), kafka.port if kafka.reused else None)
-                if not f:
+                if f:
+                    quiet_since = None
+                elif quiet_since is None:
+                    quiet_since = now
+                if quiet_since is not None and now - quiet_since >= 30:
                     break
-                if time.monotonic() > deadline:
-                    log(f"still {len(f)} other java/vigild processes after {args.wait_idle:.0f}s;"
-                        " measuring anyway")
+                if now - t_wait > args.wait_idle:
+                    log(f"still {len(f)} other java/vigild process(es) after "
+                        f"{args.wait_idle:.0f}s; measuring anyway")
                     break
-                if waited == 0:
-                    log(f"waiting (up to {args.wait_idle:.0f}s) for {len(f)} other "
-                        "java/vigild process(es) to end")
-                time.sleep(10)
-                waited += 10
-            result["environment"]["waited_for_idle_s"] = waited
+                if f and now - last_report >= 60:
+                    last_report = now
+                    log(f"waiting (up to {args.wait_idle:.0f}s) for {len(f)} other java/vigild "
+                        "process(es) to end: " + ", ".join(f"{x['pid']} {x['exe']}" for x in f))
+                time.sleep(5)
+            result["environment"]["waited_for_idle_s"] = round(time.monotonic() - t_wait, 1)
 
         # -------------------------------------------------------------- raw consume
         contention("raw_consume")
@@ -860,6 +980,8 @@ def main() -> int:
         # --------------------------------------------------------------- throughput
         contention("throughput")
         group = f"vigil-bench-{run_id}"
+        # the binary as it is now (others may rebuild the tree while the benchmark runs)
+        result["build"] = build_info(args)
         vigild = Vigild(args, kafka, topics, group, work)
         t_launch = time.monotonic()
         vigild.start()
@@ -868,6 +990,8 @@ def main() -> int:
         t_ready = ready["t"]
         first = vigild.wait_for("first consumed post", lambda s: s.get("consumed", 0) > 0, 120)
         threads_first = thread_cpu(vigild.proc.pid)
+        procs_first = all_process_cpu()
+        self_first = cpu_seconds(os.getpid())
         # the RSS before the first post: the last sample with nothing consumed yet
         with vigild.lock:
             before = [s for s in vigild.samples if s["t"] < first["t"] and s["rss_kib"]]
@@ -886,6 +1010,8 @@ def main() -> int:
         done = vigild.wait_for(f"pipeline.completed == {args.posts}", progress,
                                timeout=max(600, args.posts / 200), stall=60)
         threads_done = thread_cpu(vigild.proc.pid)
+        procs_done = all_process_cpu()
+        self_done = cpu_seconds(os.getpid())
         with vigild.lock:
             samples = list(vigild.samples)
         tp = throughput_figures(samples, args.posts, 0)
@@ -893,6 +1019,18 @@ def main() -> int:
             raise BenchError(f"throughput: {tp['error']}")
         tp["cpu_cores_used"]["vigild_threads"] = thread_cpu_delta(
             threads_first, threads_done, done["t"] - first["t"])
+        # the benchmark's own processes (this script and its children, the broker) are not
+        # "other"; the sampler's HTTP requests are counted under vigild and this script
+        own = own_pids() | {os.getpid()}
+        cores = tp["cpu_cores_used"]
+        other = other_cpu_delta(procs_first, procs_done, done["t"] - first["t"], own)
+        # processes that start and end between two snapshots are invisible there, so the
+        # total is the machine's busy time minus the benchmark's own processes
+        cores["this_script"] = r((self_done - self_first) / (done["t"] - first["t"]), 2)
+        if None not in (cores["machine"], cores["vigild"]):
+            other["total_cores"] = r(max(0.0, cores["machine"] - cores["vigild"]
+                                         - (cores["broker"] or 0) - cores["this_script"]), 2)
+        cores["other_processes"] = other
         tp["startup_seconds"] = {"rules_loaded": r(t_ready - t_launch, 2),
                                  "first_consumed": r(first["t"] - t_launch, 2)}
         tp["version"] = done.get("version")
@@ -913,7 +1051,8 @@ def main() -> int:
             log(f"latency: producing {rate:,.0f} posts/s for {args.latency_seconds:.0f}s")
             base = vigild.latest()["completed"]
             lp = paced_produce(args, kafka, topics["posts"], corpus, rate, args.latency_seconds,
-                               work)
+                               work, vigild)
+            base += lp["warmup_posts"]
             log(f"latency: sent {lp['posts']} posts in {lp['seconds']:.1f}s "
                 f"({lp['posts_per_s']:,.0f} posts/s); waiting for vigild")
             vigild.wait_for(f"pipeline.completed == {base + lp['posts']}",
@@ -929,7 +1068,7 @@ def main() -> int:
             lat["hit_timestamp"] = ("LogAppendTime (broker)"
                                     if result["params"]["hit_timestamps"] == "log-append"
                                     else "CreateTime (vigild's producer)")
-            lat["post_timestamp"] = "CreateTime (vigilctl produce)"
+            lat["post_timestamp"] = f"CreateTime ({lp['producer']})"
             if lat_samples:
                 lat["consumer"] = {
                     "lag_max": max((s["lag"] or 0) for s in lat_samples),
@@ -963,10 +1102,14 @@ def main() -> int:
         log(f"ERROR: {e}")
         result["error"] = str(e)
         rc = 1
+    except Exception as e:  # a bug here: still clean up and print what was measured
+        import traceback
+        traceback.print_exc()
+        result["error"] = f"{type(e).__name__}: {e}"
+        rc = 1
     except KeyboardInterrupt as e:
         log(f"interrupted ({e or 'Ctrl-C'}); cleaning up")
         result["error"] = "interrupted"
-        interrupted = True
         rc = 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
@@ -985,8 +1128,6 @@ def main() -> int:
 
     result["wall_seconds"] = round(time.time() - wall0, 1)
     finish(result, args)
-    if interrupted:
-        return rc
     return rc
 
 
@@ -1004,7 +1145,7 @@ def finish(result: dict, args) -> None:
                                      "met": lat["p99_ms"] < 100}
     if "rss" in v and "flat" in v["rss"]:
         targets["rss_flat"] = {"value": v["rss"].get("growth_after_20pct"),
-                               "target": "peak after the first 20% <= 1.10 x RSS at 20%",
+                               "target": "peak after the first 20% <= 1.10 x median RSS of 20-40%",
                                "met": v["rss"]["flat"]}
     result["targets"] = targets
     text = json.dumps(result, indent=2, ensure_ascii=False)
@@ -1030,14 +1171,21 @@ def finish(result: dict, args) -> None:
           f"(steady 10-90%: {v.get('steady_posts_per_s_10_90') or 0:,.0f}); {v['hits']} hits; "
           f"CPU cores vigild {v['cpu_cores_used']['vigild']}, broker "
           f"{v['cpu_cores_used']['broker']}, machine {v['cpu_cores_used']['machine']}\n")
+        o = v["cpu_cores_used"].get("other_processes", {})
+        if o.get("total_cores", 0) >= 0.1:
+            w(f"  other processes used {o['total_cores']} cores meanwhile (busiest: "
+              + (", ".join(f"{x['name']} {x['cores']}" for x in o["busiest"]) or "short-lived")
+              + "): the figures are contended\n")
         c = v["consumer"]
         w(f"  consumer: paused in {c['paused_fraction']:.0%} of samples, in_flight mean "
           f"{c['in_flight_mean']} max {c['in_flight_max']}, queued mean {c['queued_mean']} "
           f"max {c['queued_max']}\n")
     if "rss" in v and "flat" in v["rss"]:
         m = v["rss"]
-        w(f"RSS (MiB)           start {m['start_mib']}, at 20% {m['at_20pct_mib']}, peak "
-          f"{m['peak_mib']}, end {m['end_mib']}: {'flat' if m['flat'] else 'NOT flat'}\n")
+        w(f"RSS (MiB)           start {m['start_mib']}, reference (20-40%) {m['reference_mib']}, "
+          f"peak {m['peak_mib']} (p95 {m['p95_after_20pct_mib']}), end {m['end_mib']}, slope "
+          f"{m['slope_mib_per_min_after_20pct']}"
+          f" MiB/min: {'flat' if m['flat'] else 'NOT flat'}\n")
     if lat.get("p99_ms") is not None:
         w(f"latency (ms)        p50 {lat['p50_ms']}  p95 {lat['p95_ms']}  p99 {lat['p99_ms']}  "
           f"max {lat['max_ms']}  over {lat['posts_with_hits']} posts with hits at "
