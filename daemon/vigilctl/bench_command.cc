@@ -7,8 +7,8 @@
 #include <functional>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <re2/set.h>
+#include <nlohmann/json.hpp>
 
 #include "connectors/post.h"
 #include "daemon/vigilctl/commands.h"
@@ -138,7 +138,8 @@ int Bench(const BenchOptions& options) {
   const double raw_passes = Measure(options.min_seconds, [&] {
     for (const std::string& text : field_texts) {
       for (const hs_database_t* db : {set->literal_db(), set->regex_db()}) {
-        if (db) hs_scan(db, text.data(), unsigned(text.size()), 0, hs_scratch, NoopHandler, nullptr);
+        if (db)
+          hs_scan(db, text.data(), unsigned(text.size()), 0, hs_scratch, NoopHandler, nullptr);
       }
     }
   });
@@ -150,7 +151,8 @@ int Bench(const BenchOptions& options) {
   re_options.set_max_mem(int64_t(1) << 30);
   RE2::Set re2set(re_options, RE2::UNANCHORED);
   for (const rules::Atom& atom : set->atoms()) {
-    const std::string pattern = atom.kind == rules::Pattern::Kind::kLiteral ? RE2::QuoteMeta(atom.text) : atom.text;
+    const std::string pattern =
+        atom.kind == rules::Pattern::Kind::kLiteral ? RE2::QuoteMeta(atom.text) : atom.text;
     re2set.Add(pattern, nullptr);
   }
   const bool re2set_ok = re2set.Compile();

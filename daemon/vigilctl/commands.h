@@ -2,6 +2,8 @@
 // error (bad rules, bad input lines), 2 a usage error.
 #pragma once
 
+#include <fstream>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +45,15 @@ struct ProduceOptions {
   int timeout_ms = 30000;  // per message, until the broker acknowledged it
 };
 int Produce(const ProduceOptions& options);
+
+// A JSON Lines input: a file, or standard input for "-". Reports an unreadable file on
+// stderr and returns false.
+struct LineInput {
+  std::ifstream file;
+  std::string name;  // for messages: the path, or "<stdin>"
+  std::istream* stream = nullptr;
+  bool Open(const std::string& path);
+};
 
 // Loads a rule set for a command, printing every diagnostic to stderr. Null on errors.
 std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::string>& paths,

@@ -1,6 +1,6 @@
 // vigilctl: the command-line tool for rule authors and operators.
-#include <CLI/CLI.hpp>
 #include <hs/hs.h>
+#include <CLI/CLI.hpp>
 
 #include "connectors/kafka_config.h"
 #include "daemon/vigilctl/commands.h"
@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
   using namespace vigil::ctl;
   CLI::App app{"vigilctl: write, test and run Vigil rules"};
   app.set_version_flag("--version", std::string("vigilctl ") + VIGIL_VERSION + " (Hyperscan " +
-                                        hs_version() + ", librdkafka " + vigil::connectors::KafkaVersion() + ")");
+                                        hs_version() + ", librdkafka " +
+                                        vigil::connectors::KafkaVersion() + ")");
   app.require_subcommand(1);
 
   RulesOptions rules_options;
@@ -29,27 +30,43 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
 
   MatchOptions match_options;
-  CLI::App* match = app.add_subcommand("match", "Match posts (JSON Lines) and print hits (JSON Lines)");
-  match->add_option("--rules", match_options.rule_paths, "Rule files or folders (repeat, or separate with commas)")
-      ->required()->allow_extra_args(false)->delimiter(',');
+  CLI::App* match =
+      app.add_subcommand("match", "Match posts (JSON Lines) and print hits (JSON Lines)");
+  match
+      ->add_option("--rules", match_options.rule_paths,
+                   "Rule files or folders (repeat, or separate with commas)")
+      ->required()
+      ->allow_extra_args(false)
+      ->delimiter(',');
   match->add_option("input", match_options.input, "Posts file, or - for standard input");
   match->add_flag("--explain", match_options.explain,
                   "Show which parts matched where, and why candidates were rejected");
   match->add_option("--cache-dir", match_options.cache_dir, "Cache compiled databases here");
 
   BenchOptions bench_options;
-  CLI::App* bench = app.add_subcommand("bench", "Measure the match stage on a corpus (one JSON object)");
-  bench->add_option("--rules", bench_options.rule_paths, "Rule files or folders (repeat, or separate with commas)")
-      ->required()->allow_extra_args(false)->delimiter(',');
+  CLI::App* bench =
+      app.add_subcommand("bench", "Measure the match stage on a corpus (one JSON object)");
+  bench
+      ->add_option("--rules", bench_options.rule_paths,
+                   "Rule files or folders (repeat, or separate with commas)")
+      ->required()
+      ->allow_extra_args(false)
+      ->delimiter(',');
   bench->add_option("--corpus", bench_options.corpus, "Posts as JSON Lines")->required();
   bench->add_option("--min-seconds", bench_options.min_seconds, "Minimum time per measured loop");
   bench->add_option("--max-posts", bench_options.max_posts, "Use at most this many posts");
 
   ProduceOptions produce_options;
-  CLI::App* produce = app.add_subcommand("produce", "Send posts (JSON Lines) to a Kafka topic; bad lines are reported and skipped");
-  produce->add_option("--brokers,-b", produce_options.brokers, "Kafka bootstrap servers (host:port,...)")->required();
+  CLI::App* produce = app.add_subcommand(
+      "produce", "Send posts (JSON Lines) to a Kafka topic; bad lines are reported and skipped");
+  produce
+      ->add_option("--brokers,-b", produce_options.brokers,
+                   "Kafka bootstrap servers (host:port,...)")
+      ->required();
   produce->add_option("--topic,-t", produce_options.topic, "Topic")->capture_default_str();
-  produce->add_option("--timeout-ms", produce_options.timeout_ms, "Give up on a post the broker has not acknowledged after this long")
+  produce
+      ->add_option("--timeout-ms", produce_options.timeout_ms,
+                   "Give up on a post the broker has not acknowledged after this long")
       ->capture_default_str();
   produce->add_option("input", produce_options.input, "Posts file, or - for standard input");
 

@@ -15,16 +15,10 @@ namespace vigil::ctl {
 int Match(const MatchOptions& options) {
   auto set = LoadForCommand(options.rule_paths, options.cache_dir, /*check_examples=*/false);
   if (!set) return 1;
-  std::ifstream file;
-  if (options.input != "-") {
-    file.open(options.input, std::ios::binary);
-    if (!file) {
-      fmt::print(stderr, "{}: cannot open the file\n", options.input);
-      return 1;
-    }
-  }
-  std::istream& in = options.input == "-" ? std::cin : file;
-  const std::string source = options.input == "-" ? "<stdin>" : options.input;
+  LineInput input;
+  if (!input.Open(options.input)) return 1;
+  std::istream& in = *input.stream;
+  const std::string& source = input.name;
 
   connectors::PostDecoder decoder;
   connectors::PostView post;
@@ -40,13 +34,15 @@ int Match(const MatchOptions& options) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (!decoder.Decode(line, post, error)) {
-      fmt::print(stderr, "{}:{}: {}: {}\n", source, line_number, connectors::InvalidReasonName(error.reason), error.detail);
+      fmt::print(stderr, "{}:{}: {}: {}\n", source, line_number,
+                 connectors::InvalidReasonName(error.reason), error.detail);
       ++bad;
       continue;
     }
     ++posts;
     post.MatchFields(fields, tags);
-    if (Status status = rules::MatchPost(*set, fields, scratch, result, match_options); !status.ok()) {
+    if (Status status = rules::MatchPost(*set, fields, scratch, result, match_options);
+        !status.ok()) {
       fmt::print(stderr, "{}:{}: {}\n", source, line_number, status.error().message);
       ++bad;
       continue;
@@ -57,7 +53,8 @@ int Match(const MatchOptions& options) {
     }
     if (options.explain) {
       for (const rules::Rejection& r : result.rejections) {
-        nlohmann::json rejected = {{"post_id", post.id}, {"rule_id", r.rule->def.id}, {"rejected", r.reason}};
+        nlohmann::json rejected = {
+            {"post_id", post.id}, {"rule_id", r.rule->def.id}, {"rejected", r.reason}};
         fmt::print("{}\n", rejected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
     }

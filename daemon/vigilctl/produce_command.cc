@@ -19,16 +19,10 @@
 namespace vigil::ctl {
 
 int Produce(const ProduceOptions& options) {
-  std::ifstream file;
-  if (options.input != "-") {
-    file.open(options.input, std::ios::binary);
-    if (!file) {
-      fmt::print(stderr, "{}: cannot open the file\n", options.input);
-      return 1;
-    }
-  }
-  std::istream& in = options.input == "-" ? std::cin : file;
-  const std::string source = options.input == "-" ? "<stdin>" : options.input;
+  LineInput input;
+  if (!input.Open(options.input)) return 1;
+  std::istream& in = *input.stream;
+  const std::string& source = input.name;
 
   connectors::ProducerOptions producer_options;
   producer_options.brokers = options.brokers;

@@ -8,6 +8,22 @@
 
 namespace vigil::ctl {
 
+bool LineInput::Open(const std::string& path) {
+  if (path == "-") {
+    name = "<stdin>";
+    stream = &std::cin;
+    return true;
+  }
+  name = path;
+  file.open(path, std::ios::binary);
+  if (!file) {
+    fmt::print(stderr, "{}: cannot open the file\n", path);
+    return false;
+  }
+  stream = &file;
+  return true;
+}
+
 std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::string>& paths,
                                                      const std::string& cache_dir,
                                                      bool check_examples) {
@@ -32,11 +48,12 @@ int RulesLint(const RulesOptions& options) {
   auto set = rules::LoadRuleSet(options.paths, load, diagnostics);
   for (const rules::Diagnostic& d : diagnostics.Sorted()) fmt::print("{}\n", d.ToString());
   if (!set.ok()) {
-    fmt::print(stderr, "{} error(s), {} warning(s)\n", diagnostics.error_count(), diagnostics.warning_count());
+    fmt::print(stderr, "{} error(s), {} warning(s)\n", diagnostics.error_count(),
+               diagnostics.warning_count());
     return 1;
   }
-  fmt::print(stderr, "{} rules, no errors, {} warning(s)\n", (*set)->rules().size() + (*set)->disabled_rules().size(),
-             diagnostics.warning_count());
+  fmt::print(stderr, "{} rules, no errors, {} warning(s)\n",
+             (*set)->rules().size() + (*set)->disabled_rules().size(), diagnostics.warning_count());
   return 0;
 }
 
@@ -57,7 +74,8 @@ int RulesTest(const RulesOptions& options) {
       fmt::print("  {}: {}\n", f.where.ToString(), f.message);
     }
   }
-  for (const rules::RuleDef& def : set->disabled_rules()) fmt::print("SKIP {} (disabled)\n", def.id);
+  for (const rules::RuleDef& def : set->disabled_rules())
+    fmt::print("SKIP {} (disabled)\n", def.id);
   fmt::print("{} passed, {} failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
