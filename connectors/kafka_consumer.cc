@@ -331,7 +331,6 @@ void KafkaConsumer::RefreshSnapshot() {
   snapshot_.partitions = std::move(partitions);
   snapshot_.assigned = !assignment_.empty();
   snapshot_.in_flight = tracker_.in_flight();
-  snapshot_.held = held_->load(std::memory_order_relaxed);
   snapshot_.paused = paused_;
 }
 
@@ -339,19 +338,14 @@ void KafkaConsumer::Run(const Dispatch& dispatch) {
   auto last_error_log = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
     DrainCompletions();
-    const size_t window = tracker_.in_flight();
-    const size_t held = held_->load(std::memory_order_relaxed);
-    if (!paused_ && (held >= options_.max_in_flight || window >= options_.max_window))
-      SetPaused(true);
-    if (paused_ && held <= options_.max_in_flight / 2 && window <= options_.max_window / 2)
-      SetPaused(false);
+    const size_t in_flight = tracker_.in_flight();
+    if (!paused_ && in_flight >= options_.max_in_flight) SetPaused(true);
+    if (paused_ && in_flight <= options_.max_in_flight / 2) SetPaused(false);
     RefreshSnapshot();
     std::unique_ptr<RdKafka::Message> message(consumer_->consume(paused_ ? 10 : 100));
     switch (message->err()) {
       case RdKafka::ERR_NO_ERROR: {
         auto consumed_message = std::make_unique<ConsumedMessage>();
-        held_->fetch_add(1, std::memory_order_relaxed);
-        consumed_message->held = held_;
         consumed_message->partition = {message->topic_name(), message->partition()};
         consumed_message->offset = message->offset();
         tracker_.Consumed(consumed_message->partition, consumed_message->offset);

@@ -1,10 +1,8 @@
 // The consuming end of the pipeline: a Kafka consumer in a group that hands each message
 // to the next stage and stores its offset only once that stage says the message is done
-// (at-least-once, `enable.auto.offset.store=false`). It bounds what it holds: at
-// `max_in_flight` messages handed on and not yet released (in memory, in a queue or a
-// worker), or at `max_window` offsets not yet committable (one slow post holds back its
-// partition's commit), it pauses its partitions and resumes below half of both, so a
-// slow stage slows consumption and memory stays flat. On revocation and on Stop() it waits
+// (at-least-once, `enable.auto.offset.store=false`). It bounds the messages in flight:
+// at `max_in_flight` it pauses its partitions and resumes below half of it, so a slow
+// stage slows consumption and memory stays flat. On revocation and on Stop() it waits
 // for the in-flight messages of the partitions it gives up, then commits.
 //
 // Thread safety: Run() on one thread; Complete(), Stop() and Snapshot() from any thread.
@@ -29,16 +27,8 @@
 
 namespace vigil::connectors {
 
-// One consumed message, owned by whoever holds it; Complete() it when done. Destroying
-// it releases its place in the consumer's in-memory bound.
+// One consumed message, owned by whoever holds it; Complete() it when done.
 struct ConsumedMessage {
-  ConsumedMessage() = default;
-  ConsumedMessage(const ConsumedMessage&) = delete;
-  ConsumedMessage& operator=(const ConsumedMessage&) = delete;
-  ~ConsumedMessage() {
-    if (held) held->fetch_sub(1, std::memory_order_relaxed);
-  }
-  std::shared_ptr<std::atomic<size_t>> held;
   std::unique_ptr<RdKafka::Message> message;
   PartitionKey partition;
   int64_t offset = 0;
@@ -58,9 +48,8 @@ struct ConsumerOptions {
   std::string brokers;
   std::string group_id = "vigil";
   std::string topic = "vigil.posts";
-  KafkaProperties properties;                      // user overrides
-  size_t max_in_flight = 4096;                     // messages held (handed on, not yet released)
-  size_t max_window = 65536;                       // offsets consumed and not yet committable
+  KafkaProperties properties;  // user overrides
+  size_t max_in_flight = 4096;
   std::chrono::milliseconds drain_timeout{30000};  // on revoke and on stop
   std::string client_id = "vigild";
   // Where to resume a newly assigned partition, when something other than Kafka's
@@ -84,8 +73,7 @@ struct PartitionStatus {
 struct ConsumerSnapshot {
   bool assigned = false;
   std::vector<PartitionStatus> partitions;
-  size_t in_flight = 0;  // offsets consumed and not yet committable
-  size_t held = 0;       // messages handed on and not yet released
+  size_t in_flight = 0;
   bool paused = false;
   uint64_t consumed = 0;
   uint64_t rebalances = 0;
@@ -126,7 +114,6 @@ class KafkaConsumer {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> consumed_{0};
-  std::shared_ptr<std::atomic<size_t>> held_ = std::make_shared<std::atomic<size_t>>(0);
   bool closed_ = false;
 
   // Owned by the Run() thread.

@@ -65,7 +65,6 @@ json StatusJson(const ApiContext& context) {
                           {"partitions", partitions},
                           {"lag", total_lag},
                           {"in_flight", snapshot.in_flight},
-                          {"held", snapshot.held},
                           {"paused", snapshot.paused},
                           {"consumed", snapshot.consumed},
                           {"rebalances", snapshot.rebalances}};

@@ -142,7 +142,6 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   consumer_options.topic = config.kafka.topics.posts;
   consumer_options.properties = config.kafka.properties;
   consumer_options.max_in_flight = config.pipeline.queue_capacity;
-  consumer_options.max_window = 16 * config.pipeline.queue_capacity;
   // Exactly-once effect on incidents: the consumer replays from Kafka's committed offset
   // (so every hit reaches the hits topic at least once), and the alert sink skips the
   // posts its store already applied. (ConsumerOptions::resume_offsets is the seam for a
