@@ -26,7 +26,7 @@ struct ReadMessage {
 // `expected` messages arrived or `deadline` passed; then waits `settle` for extra ones.
 inline std::vector<ReadMessage> ReadTopic(
     const std::string& brokers, const std::string& topic, int partitions, size_t expected,
-    std::chrono::milliseconds deadline = std::chrono::seconds(20),
+    std::chrono::milliseconds deadline = std::chrono::seconds(60),
     std::chrono::milliseconds settle = std::chrono::milliseconds(300)) {
   std::string reason;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -70,10 +70,11 @@ inline std::vector<ReadMessage> ReadTopic(
   return out;
 }
 
-// Polls `condition` until it holds or `deadline` passes. For conditions that depend on
+// Polls `condition` until it holds or `deadline` passes (generous: only a failing test
+// waits that long, and sanitizer builds under load are slow). For conditions that depend on
 // other threads doing real work (not on timers).
 inline bool WaitFor(const std::function<bool()>& condition,
-                    std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
+                    std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (condition()) return true;
