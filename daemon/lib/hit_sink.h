@@ -32,16 +32,4 @@ class HitSink {
                       std::function<void()> done) = 0;
 };
 
-// Logs one line per hit: rule, severity, post id; the (masked) excerpt only at debug
-// level, or always when `show_excerpts` (the demo, whose posts are synthetic).
-class LoggingHitSink : public HitSink {
- public:
-  explicit LoggingHitSink(bool show_excerpts = false) : show_excerpts_(show_excerpts) {}
-  void Accept(std::vector<alerts::HitEvent> hits, const SourcePosition& position,
-              std::function<void()> done) override;
-
- private:
-  const bool show_excerpts_;
-};
-
 }  // namespace vigil::daemon

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/post.h"
 #include "rules/rule_engine.h"
 
 namespace vigil::ctl {
@@ -52,7 +53,13 @@ struct LineInput {
   std::ifstream file;
   std::string name;  // for messages: the path, or "<stdin>"
   std::istream* stream = nullptr;
+  std::string line;  // the current line (the post's JSON after NextPost)
+  size_t line_number = 0;
+  size_t bad = 0;  // lines that were not valid posts
   bool Open(const std::string& path);
+  // Reads up to the next valid post, skipping blank lines and reporting each bad line
+  // on stderr as "name:line: reason: detail". False at the end of the input.
+  bool NextPost(connectors::PostDecoder& decoder, connectors::PostView& post);
 };
 
 // Loads a rule set for a command, printing every diagnostic to stderr. Null on errors.

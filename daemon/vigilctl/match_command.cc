@@ -17,34 +17,22 @@ int Match(const MatchOptions& options) {
   if (!set) return 1;
   LineInput input;
   if (!input.Open(options.input)) return 1;
-  std::istream& in = *input.stream;
-  const std::string& source = input.name;
 
   connectors::PostDecoder decoder;
   connectors::PostView post;
-  connectors::PostError error;
   rules::MatchScratch scratch;
   rules::MatchResult result;
   const rules::MatchOptions match_options{.explain = options.explain};
   std::vector<rules::FieldText> fields;
-  std::string tags, line;
-  size_t line_number = 0, bad = 0, posts = 0, hits = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    if (!decoder.Decode(line, post, error)) {
-      fmt::print(stderr, "{}:{}: {}: {}\n", source, line_number,
-                 connectors::InvalidReasonName(error.reason), error.detail);
-      ++bad;
-      continue;
-    }
+  std::string tags;
+  size_t match_failures = 0, posts = 0, hits = 0;
+  while (input.NextPost(decoder, post)) {
     ++posts;
     post.MatchFields(fields, tags);
     if (Status status = rules::MatchPost(*set, fields, scratch, result, match_options);
         !status.ok()) {
-      fmt::print(stderr, "{}:{}: {}\n", source, line_number, status.error().message);
-      ++bad;
+      fmt::print(stderr, "{}:{}: {}\n", input.name, input.line_number, status.error().message);
+      ++match_failures;
       continue;
     }
     for (const rules::Hit& hit : result.hits) {
@@ -59,6 +47,7 @@ int Match(const MatchOptions& options) {
       }
     }
   }
+  const size_t bad = input.bad + match_failures;
   fmt::print(stderr, "{} posts, {} hits, {} bad lines\n", posts, hits, bad);
   return bad == 0 ? 0 : 1;
 }

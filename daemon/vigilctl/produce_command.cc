@@ -21,8 +21,6 @@ namespace vigil::ctl {
 int Produce(const ProduceOptions& options) {
   LineInput input;
   if (!input.Open(options.input)) return 1;
-  std::istream& in = *input.stream;
-  const std::string& source = input.name;
 
   connectors::ProducerOptions producer_options;
   producer_options.brokers = options.brokers;
@@ -41,31 +39,21 @@ int Produce(const ProduceOptions& options) {
   auto last_progress = std::chrono::steady_clock::now();
   connectors::PostDecoder decoder;
   connectors::PostView post;
-  connectors::PostError error;
-  size_t line_number = 0, bad = 0, sent = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    if (!decoder.Decode(line, post, error)) {
-      fmt::print(stderr, "{}:{}: {}: {}\n", source, line_number,
-                 connectors::InvalidReasonName(error.reason), error.detail);
-      ++bad;
-      continue;
-    }
-    Status queued = (*producer)->Produce({options.topic, std::string(post.id), std::move(line), {}},
-                                         [&](const Status& delivered) {
-                                           if (delivered.ok()) {
-                                             ++acknowledged;
-                                             return;
-                                           }
-                                           ++failed;
-                                           std::lock_guard lock(failure_mutex);
-                                           if (first_failure.empty())
-                                             first_failure = delivered.error().message;
-                                         });
+  size_t sent = 0;
+  while (input.NextPost(decoder, post)) {
+    Status queued =
+        (*producer)->Produce({options.topic, std::string(post.id), std::move(input.line), {}},
+                             [&](const Status& delivered) {
+                               if (delivered.ok()) {
+                                 ++acknowledged;
+                                 return;
+                               }
+                               ++failed;
+                               std::lock_guard lock(failure_mutex);
+                               if (first_failure.empty()) first_failure = delivered.error().message;
+                             });
     if (!queued.ok()) {
-      fmt::print(stderr, "{}:{}: {}\n", source, line_number, queued.error().message);
+      fmt::print(stderr, "{}:{}: {}\n", input.name, input.line_number, queued.error().message);
       ++failed;
       continue;
     }
@@ -74,7 +62,7 @@ int Produce(const ProduceOptions& options) {
         std::chrono::steady_clock::now() - last_progress > std::chrono::milliseconds(250)) {
       last_progress = std::chrono::steady_clock::now();
       fmt::print(stderr, "\r{} sent, {} acknowledged, {} bad lines", sent, acknowledged.load(),
-                 bad);
+                 input.bad);
     }
   }
   if (!(*producer)->Flush(options.timeout_ms > 0 ? options.timeout_ms + 1000 : 60000)) {
@@ -84,9 +72,9 @@ int Produce(const ProduceOptions& options) {
       sent - acknowledged.load() - std::min<uint64_t>(failed.load(), sent);
   fmt::print(stderr, "{}{} posts sent to {} ({} acknowledged, {} failed), {} bad lines\n",
              progress ? "\r" : "", sent, options.topic, acknowledged.load(),
-             failed.load() + unacknowledged, bad);
+             failed.load() + unacknowledged, input.bad);
   if (!first_failure.empty()) fmt::print(stderr, "first failure: {}\n", first_failure);
-  return bad == 0 && failed == 0 && acknowledged == sent ? 0 : 1;
+  return input.bad == 0 && failed == 0 && acknowledged == sent ? 0 : 1;
 }
 
 }  // namespace vigil::ctl

@@ -24,6 +24,20 @@ bool LineInput::Open(const std::string& path) {
   return true;
 }
 
+bool LineInput::NextPost(connectors::PostDecoder& decoder, connectors::PostView& post) {
+  connectors::PostError error;
+  while (std::getline(*stream, line)) {
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (decoder.Decode(line, post, error)) return true;
+    fmt::print(stderr, "{}:{}: {}: {}\n", name, line_number,
+               connectors::InvalidReasonName(error.reason), error.detail);
+    ++bad;
+  }
+  return false;
+}
+
 std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::string>& paths,
                                                      const std::string& cache_dir,
                                                      bool check_examples) {
