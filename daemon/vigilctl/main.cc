@@ -1,13 +1,78 @@
 // vigilctl: the command-line tool for rule authors and operators.
+#include <cstdlib>
+
 #include <hs/hs.h>
 #include <CLI/CLI.hpp>
 
 #include "connectors/kafka_config.h"
 #include "daemon/vigilctl/commands.h"
 
+namespace {
+
+using namespace vigil::ctl;
+
+std::string FromEnvironment(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+// Option values checked while parsing, so that a bad one is a usage error (exit 2).
+const CLI::Validator kDuration(
+    [](std::string& text) {
+      return ParseDurationMs(text) ? "" : "expected a duration like 30m, 2h, 1d, 1h30m";
+    },
+    "DURATION");
+const CLI::Validator kTime(
+    [](std::string& text) {
+      return ParseTimeMs(text) ? ""
+                               : "expected an RFC 3339 time (2026-11-26T08:00:00+08:00) or a "
+                                 "local time (\"2026-11-26 08:00\")";
+    },
+    "TIME");
+const CLI::Validator kSince(
+    [](std::string& text) {
+      return ParseDurationMs(text) || ParseTimeMs(text)
+                 ? ""
+                 : "expected a duration back from now (2h, 30m, 1d) or a time "
+                   "(2026-11-26T08:00:00Z, \"2026-11-26 08:00\")";
+    },
+    "DURATION|TIME");
+const CLI::Validator kTimeout(
+    [](std::string& text) {
+      return ParseTimeoutMs(text) ? "" : "expected seconds (5, 0.5) or a duration (500ms, 1m)";
+    },
+    "SECONDS");
+const CLI::Validator kMatcher(
+    [](std::string& text) -> std::string {
+      const size_t equals = text.find('=');
+      if (equals == std::string::npos || equals + 1 == text.size())
+        return "expected KEY=VALUE, e.g. rule=privacy.* or community=拾光吧";
+      const std::string_view key = std::string_view(text).substr(0, equals);
+      for (const std::string_view known : kSilenceMatcherKeys) {
+        if (key == known) return "";
+      }
+      return "unknown key " + std::string(key) +
+             "; expected rule, category, severity, owner, community or key";
+    },
+    "KEY=VALUE");
+
+void AddApiOptions(CLI::App* command, ApiOptions& api) {
+  command->add_option("--server", api.server, "vigild's URL, http:// only (env VIGIL_SERVER)")
+      ->capture_default_str();
+  command->add_option("--as", api.actor, "Who is acting, sent as X-Vigil-Actor")
+      ->capture_default_str();
+  command->add_option("--format", api.format, "text, or json: the API's answer as is")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command->add_option("--timeout", api.timeout, "Give up on a request after this long")
+      ->check(kTimeout)
+      ->capture_default_str();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace vigil::ctl;
-  CLI::App app{"vigilctl: write, test and run Vigil rules"};
+  CLI::App app{"vigilctl: write, test and run Vigil rules; work incidents and silences"};
   app.set_version_flag("--version", std::string("vigilctl ") + VIGIL_VERSION + " (Hyperscan " +
                                         hs_version() + ", librdkafka " +
                                         vigil::connectors::KafkaVersion() + ")");
@@ -70,6 +135,89 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   produce->add_option("input", produce_options.input, "Posts file, or - for standard input");
 
+  ApiOptions api_defaults;
+  api_defaults.server = FromEnvironment("VIGIL_SERVER", "http://127.0.0.1:8080");
+  api_defaults.actor = FromEnvironment("USER", FromEnvironment("LOGNAME", ""));
+
+  IncidentsOptions incidents_options;
+  incidents_options.api = api_defaults;
+  CLI::App* incidents =
+      app.add_subcommand("incidents", "List, show, acknowledge and resolve incidents");
+  incidents->require_subcommand(1);
+  CLI::App* incidents_list =
+      incidents->add_subcommand("list", "List incidents, the most recently updated first");
+  incidents_list->add_option("--state", incidents_options.state, "open, acknowledged or resolved")
+      ->check(CLI::IsMember({"open", "acknowledged", "resolved"}));
+  incidents_list->add_option("--category", incidents_options.category,
+                             "sentiment, complaint, privacy_leak or compliance");
+  incidents_list
+      ->add_option("--severity", incidents_options.severity, "info, low, medium, high or critical")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  incidents_list->add_option("--owner", incidents_options.owner, "The owning role");
+  incidents_list
+      ->add_option("--since", incidents_options.since,
+                   "Opened at most this long ago (2h, 30m, 1d) or after this time")
+      ->check(kSince);
+  incidents_list->add_option("--limit", incidents_options.limit, "At most this many")
+      ->check(CLI::Range(1, 1000));
+  CLI::App* incidents_show =
+      incidents->add_subcommand("show", "Show an incident with its timeline and evidence");
+  incidents_show->add_option("id", incidents_options.ids, "Incident id")
+      ->required()
+      ->expected(1)
+      ->check(CLI::PositiveNumber);
+  CLI::App* incidents_ack = incidents->add_subcommand("ack", "Acknowledge incidents");
+  incidents_ack->add_option("ids", incidents_options.ids, "Incident ids")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  CLI::App* incidents_resolve = incidents->add_subcommand("resolve", "Resolve incidents");
+  incidents_resolve->add_option("ids", incidents_options.ids, "Incident ids")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  incidents_resolve->add_option("--comment", incidents_options.comment,
+                                "Why, for the timeline (e.g. the post was taken down)");
+  for (CLI::App* command : {incidents_list, incidents_show, incidents_ack, incidents_resolve}) {
+    AddApiOptions(command, incidents_options.api);
+  }
+
+  SilencesOptions silences_options;
+  silences_options.api = api_defaults;
+  CLI::App* silences = app.add_subcommand(
+      "silences", "List, add and expire silences (incidents they match page no one)");
+  silences->require_subcommand(1);
+  CLI::App* silences_list = silences->add_subcommand("list", "List silences");
+  silences_list
+      ->add_option("--state", silences_options.state,
+                   "active, pending, expired or all (default: active and pending)")
+      ->check(CLI::IsMember({"active", "pending", "expired", "all"}));
+  CLI::App* silences_add = silences->add_subcommand("add", "Add a silence");
+  silences_add
+      ->add_option("--match", silences_options.matchers,
+                   "KEY=VALUE, repeatable; keys rule, category, severity, owner, community, "
+                   "key; * in a value matches anything")
+      ->required()
+      ->allow_extra_args(false)
+      ->check(kMatcher);
+  // Exactly one of --for and --until, no default: a silence that outlives the problem
+  // hides the next one.
+  auto* length = silences_add->add_option_group("length", "How long it lasts (one of)");
+  length->add_option("--for", silences_options.duration, "How long (2h, 1d)")->check(kDuration);
+  length
+      ->add_option("--until", silences_options.until,
+                   "When it ends: RFC 3339 or local \"2026-11-26 08:00\"")
+      ->check(kTime);
+  length->require_option(1);
+  silences_add->add_option("--starts", silences_options.starts, "When it starts (default: now)")
+      ->check(kTime);
+  silences_add->add_option("--comment", silences_options.comment, "Why (required)")->required();
+  CLI::App* silences_expire = silences->add_subcommand("expire", "Expire silences now");
+  silences_expire->add_option("ids", silences_options.ids, "Silence ids")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  for (CLI::App* command : {silences_list, silences_add, silences_expire}) {
+    AddApiOptions(command, silences_options.api);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,5 +230,12 @@ int main(int argc, char** argv) {
   if (*match) return Match(match_options);
   if (*bench) return Bench(bench_options);
   if (*produce) return Produce(produce_options);
+  if (*incidents_list) return IncidentsList(incidents_options);
+  if (*incidents_show) return IncidentsShow(incidents_options);
+  if (*incidents_ack) return IncidentsAck(incidents_options);
+  if (*incidents_resolve) return IncidentsResolve(incidents_options);
+  if (*silences_list) return SilencesList(silences_options);
+  if (*silences_add) return SilencesAdd(silences_options);
+  if (*silences_expire) return SilencesExpire(silences_options);
   return 2;
 }

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# vigilctl incidents and silences against a running vigild (embedded broker, free port):
+# list aligns Chinese community names by display width, show prints the timeline and the
+# masked evidence, ack and resolve record who acted, a second ack fails with the 409
+# message, usage errors exit 2, an unreachable or silent server exits 1 with a clear
+# message. The silence cases run only when the daemon answers GET /api/v1/silences.
+# Usage: vigilctl_incidents_test.sh VIGILD VIGILCTL SOURCE_DIR
+set -u
+vigild=$1
+ctl=$2
+src=$3
+work=$(mktemp -d)
+daemon_pid=
+silent_pid=
+cleanup() {
+  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+  [ -n "$silent_pid" ] && kill -9 "$silent_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+passes=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -qF -- "$2" <<<"$1"; }
+lacks() { ! grep -qF -- "$2" <<<"$1"; }
+wait_for() {  # wait_for SECONDS COMMAND... : polls a condition that real work makes true
+  local until=$((SECONDS + $1))
+  shift
+  while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
+  "$@"
+}
+run() {  # run ARGS... ; sets rc, out, err
+  "$ctl" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+}
+json_field() {  # json_field PYTHON-EXPRESSION-ON-j : reads $out as JSON, prints the value
+  python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" <<<"$out" 2>/dev/null
+}
+
+"$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
+  --set state.dir="$work/state" --set http.listen=127.0.0.1:0 >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+wait_for 30 grep -qs "http: listening on" "$work/daemon.log"
+port=$(grep -o "http: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | grep -o "[0-9]*$")
+check "vigild listens" test -n "$port"
+server="http://127.0.0.1:$port"
+ready() { test "$(curl -s -o /dev/null -w '%{http_code}' "$server/readyz")" = 200; }
+wait_for 60 ready
+check "vigild is ready" ready
+
+# privacy.cn_resident_id opens an incident at its first hit (count 1), per community;
+# the ID numbers are the pack's synthetic examples.
+cat >"$work/posts.jsonl" <<'EOF'
+{"id": "cli-1", "platform": "tieba", "community": "拾光吧", "url": "https://tieba.example/p/1", "body": "身份证号440305199206150217，麻烦帮我查一下订单"}
+{"id": "cli-2", "platform": "tieba", "community": "拾光吧", "body": "这个骗子的身份证：37020219750710081X，大家认准了"}
+{"id": "cli-3", "platform": "forum", "community": "ops-forum", "body": "身份证号440305199206150217，麻烦帮我查一下订单"}
+{"id": "cli-4", "platform": "forum", "community": "evil\u001b[31mred", "body": "身份证号440305199206150217，麻烦帮我查一下订单"}
+EOF
+ingest=$(curl -s -w ' %{http_code}' -X POST --data-binary @"$work/posts.jsonl" "$server/api/v1/posts")
+check "the posts are ingested (202)" contains "$ingest" " 202"
+
+export VIGIL_SERVER=$server
+three_incidents() {
+  "$ctl" incidents list 2>/dev/null | grep -c "privacy.cn_resident_id" | grep -qx 3
+}
+wait_for 60 three_incidents
+check "incidents list shows an incident per community" three_incidents
+
+run incidents list
+check "list exits 0" test "$rc" -eq 0
+check "list has the header" contains "$out" "ID  STATE"
+check "list names the community in Chinese" contains "$out" "拾光吧"
+check "list shows local time and age" grep -qE "20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} \(([0-9]+s ago|just now)\)" <<<"$out"
+check "list replaces terminal escapes from posts" lacks "$out" $'\e'
+# The OPENED and OWNER columns start at the same display column in every row.
+aligned() {
+  python3 - "$1" <<'PY'
+import re, sys, unicodedata
+def width(s):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in s)
+lines = sys.argv[1].splitlines()
+opened = {width(l[:re.search(r"OPENED|\d{4}-\d\d-\d\d \d\d:\d\d \(", l).start()]) for l in lines}
+owner = {width(l[:re.search(r"OWNER|legal$", l).start()]) for l in lines}
+sys.exit(0 if len(lines) > 2 and len(opened) == 1 and len(owner) == 1 else 1)
+PY
+}
+check "columns align by display width with Chinese names" aligned "$out"
+
+run incidents list --format json
+check "list --format json parses" test "$(json_field "len(j['incidents'])")" = 3
+id=$(json_field "[i['id'] for i in j['incidents'] if i['community'] == '拾光吧'][0]")
+other=$(json_field "[i['id'] for i in j['incidents'] if i['community'] == 'ops-forum'][0]")
+check "the 拾光吧 incident has an id" test -n "$id"
+
+run incidents list --state open --severity high --since 1h --limit 2
+check "list with filters exits 0" test "$rc" -eq 0
+check "--limit 2 prints two rows" test "$(wc -l <<<"$out")" -eq 3
+
+run incidents show "$id"
+check "show exits 0" test "$rc" -eq 0
+check "show has the header block" contains "$out" "Rule:         privacy.cn_resident_id"
+check "show has the timeline" contains "$out" "Timeline:"
+check "show has the evidence" contains "$out" "Evidence (2):"
+check "the evidence is masked" contains "$out" "440305********0217"
+check "the raw value never shows" lacks "$out" "440305199206150217"
+
+run incidents ack "$id" --as alice
+check "ack exits 0" test "$rc" -eq 0
+check "ack says who" contains "$out" "incident $id acknowledged by alice"
+run incidents show "$id" --format json
+check "the incident is acknowledged" test "$(json_field "j['state']")" = acknowledged
+check "acknowledged.by is the --as name" test "$(json_field "j['acknowledged']['by']")" = alice
+
+run incidents resolve "$id" --as bob --comment "post taken down"
+check "resolve exits 0" test "$rc" -eq 0
+run incidents show "$id" --format json
+check "the incident is resolved" test "$(json_field "j['state']")" = resolved
+check "resolved.by is the --as name" test "$(json_field "j['resolved']['by']")" = bob
+check "the comment is in the timeline" test "$(json_field "[t['detail'] for t in j['timeline'] if t['action'] == 'resolved'][0]")" = "post taken down"
+run incidents show "$id"
+check "the timeline names who acted" grep -qE "bob +resolved +post taken down" <<<"$out"
+
+run incidents ack "$id" --as alice
+check "acking a resolved incident exits 1" test "$rc" -eq 1
+check "the 409 message names the incident" contains "$err" "vigilctl: incident $id: 409 incident $id is not open"
+run incidents ack "$id" "$other" --as carol
+check "ack of several ids exits 1 when one failed" test "$rc" -eq 1
+check "the other id is still acknowledged" contains "$out" "incident $other acknowledged by carol"
+run incidents show 999999
+check "an unknown incident exits 1" test "$rc" -eq 1
+check "the 404 names the incident" contains "$err" "vigilctl: incident 999999: 404"
+
+run incidents list --category nonsense
+check "a server 400 exits 1" test "$rc" -eq 1
+check "the 400 names the field" contains "$err" "vigilctl: incidents: 400 category"
+
+# Usage errors: exit 2.
+for args in "incidents" "incidents ack" "incidents show" "incidents show 1 2" "incidents ack x" \
+  "incidents list --state bogus" "incidents list --since yesterday" "incidents list --limit 0" \
+  "incidents list --format yaml" "incidents list --timeout 0" "silences add --comment x --for 1h" \
+  "silences add --match owner=legal --for 1h" "silences add --match owner=legal --comment x" \
+  "silences add --match bogus=1 --for 1h --comment x" "silences add --match owner --for 1h --comment x" \
+  "silences add --match owner=legal --for soon --comment x" \
+  "silences add --match owner=legal --for 1h --until 2030-01-01 --comment x" "silences expire"; do
+  # shellcheck disable=SC2086
+  run $args
+  check "usage error (2): $args" test "$rc" -eq 2
+done
+run silences add --match owner=a --match owner=b --for 1h --comment x
+check "a matcher key given twice is a usage error (2)" test "$rc" -eq 2
+
+# Silences, once the daemon has them (they land in parallel).
+if [ "$(curl -s -o /dev/null -w '%{http_code}' "$server/api/v1/silences")" = 200 ]; then
+  run silences add --match 'rule=privacy.*' --match community=拾光吧 --for 2h \
+    --comment "known leak, takedown requested" --as alice --format json
+  check "silences add exits 0" test "$rc" -eq 0
+  silence=$(json_field "j['id']")
+  check "the silence is active" test "$(json_field "j['state']")" = active
+  check "the author is the --as name" test "$(json_field "j['author']")" = alice
+  check "it ends in 2h" test "$(json_field "round((j['ends_ms'] - j['starts_ms']) / 60000)")" = 120
+  run silences add --match owner=legal --starts "2030-01-01 08:00" --until 2030-01-02T08:00:00Z \
+    --comment "pending one"
+  check "a future silence is pending" contains "$out" "pending from"
+  run silences list
+  check "silences list exits 0" test "$rc" -eq 0
+  check "silences list shows the matchers" contains "$out" "rule=privacy.*"
+  check "silences list shows the Chinese community" contains "$out" "community=拾光吧"
+  check "silences list shows the comment" contains "$out" "known leak, takedown requested"
+  run silences expire "$silence" 999999
+  check "expire with an unknown id exits 1" test "$rc" -eq 1
+  check "the known one is expired" contains "$out" "silence $silence expired"
+  check "the unknown one is named" contains "$err" "vigilctl: silence 999999: 404"
+  run silences list --state expired --format json
+  check "the expired silence is listed as expired" test "$(json_field "[s['state'] for s in j['silences'] if s['id'] == $silence][0]")" = expired
+  run silences add --match owner=legal --until 2020-01-01 --comment x
+  check "a silence that ends in the past exits 1" test "$rc" -eq 1
+else
+  echo "NOTE: GET /api/v1/silences does not answer 200 yet; the silence cases are skipped"
+fi
+
+# A server that does not answer, or is not there.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$work/silent_port" &
+silent_pid=$!
+wait_for 10 test -s "$work/silent_port"
+run incidents list --server "http://127.0.0.1:$(cat "$work/silent_port")" --timeout 0.5
+check "a silent server exits 1" test "$rc" -eq 1
+check "the timeout is named" contains "$err" "within 0.5s"
+kill "$silent_pid"
+wait "$silent_pid" 2>/dev/null
+silent_pid=
+run incidents list --server https://127.0.0.1:$port
+check "https:// exits 1" test "$rc" -eq 1
+check "https:// is said to be unsupported" contains "$err" "https:// is not supported yet"
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
+run incidents list
+check "an unreachable server exits 1" test "$rc" -eq 1
+check "the message names the server" contains "$err" "vigilctl: cannot connect to 127.0.0.1:$port: Connection refused"
+run incidents ack 1 2 3
+check "ack stops at the first connection failure" test "$(grep -c "cannot connect" <<<"$err")" -eq 1
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
