@@ -27,7 +27,8 @@ struct HitEvent {
   rules::Category category = rules::Category::kComplaint;
   rules::Severity severity = rules::Severity::kMedium;
   std::string owner;
-  bool experimental = false;  // counted, never opens a pageable incident
+  std::vector<std::string> tags;  // the rule's tags: routes may choose a policy by them
+  bool experimental = false;      // counted, never opens a pageable incident
   rules::IncidentSpec spec;
   std::string post_id;
   std::string url;
@@ -63,6 +64,7 @@ struct Incident {
   rules::Severity severity = rules::Severity::kMedium;
   std::string owner;
   std::string community;
+  std::vector<std::string> tags;
   IncidentState state = IncidentState::kOpen;
   int64_t opened_ms = 0;
   int64_t updated_ms = 0;
@@ -78,6 +80,9 @@ struct Incident {
   int repeats = 0;                 // times the last level was paged again
   int reminders = 0;               // re-notifications sent while open
   int64_t last_page_ms = 0;
+  // A page was held back by a silence or an inhibition; it goes out when that ends (if
+  // the incident is still open and unacknowledged).
+  bool page_held = false;
 
   bool active() const { return state != IncidentState::kResolved; }
 };

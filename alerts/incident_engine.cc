@@ -27,6 +27,8 @@ std::string Duration(std::chrono::seconds s) {
 }
 
 constexpr std::chrono::seconds kDefaultSpikeWindow{600};
+// Expired silences stay listed (and loaded after a restart) this long.
+constexpr int64_t kExpiredSilenceKeepMs = 7LL * 24 * 3600 * 1000;
 
 }  // namespace
 
@@ -64,6 +66,12 @@ Status IncidentEngine::Restore(StateStore& store) {
         options_.max_evidence;  // conservative: no more evidence rows after restart
     active_by_id_[incident.id] = std::move(incident);
   }
+  auto max_silence = store.MaxSilenceId();
+  if (!max_silence.ok()) return max_silence.error();
+  next_silence_id_ = *max_silence + 1;
+  auto silences = store.LoadSilences(clock_.NowMillis() - kExpiredSilenceKeepMs);
+  if (!silences.ok()) return silences.error();
+  for (Silence& silence : *silences) silences_[silence.id] = std::move(silence);
   auto pending = store.LoadPendingHits();
   if (!pending.ok()) return pending.error();
   for (const PendingHit& p : *pending) {
@@ -103,7 +111,10 @@ void IncidentEngine::Enqueue(const Incident& incident, std::string_view kind, st
                         {"hits", incident.hits},
                         {"level", incident.escalation_level},
                         {"step", step},
-                        {"targets", targets}};
+                        {"targets", targets},
+                        {"opened_ms", incident.opened_ms},
+                        {"acked_by", incident.acked_by},
+                        {"resolved_by", incident.resolved_by}};
   batch.outbox.push_back({0, incident.id, fmt::format("incident-{}-{}", incident.id, step),
                           std::string(kind), Dump(payload), clock_.NowMillis()});
 }
@@ -190,6 +201,7 @@ void IncidentEngine::Open(const HitEvent& first, KeyState& state, std::string re
   incident.severity = first.severity;
   incident.owner = first.owner;
   incident.community = first.community;
+  incident.tags = first.tags;
   incident.state = IncidentState::kOpen;
   incident.opened_ms = incident.updated_ms = incident.last_hit_ms = ToMillis(first.at);
   incident.resolve_after_s = first.spec.resolve_after.count();
@@ -232,7 +244,12 @@ void IncidentEngine::PageLevel(Incident& incident, std::string_view step, Batch&
   const EscalationPolicy& policy = PolicyFor(incident);
   const int64_t now_ms = clock_.NowMillis();
   const size_t level = std::min<size_t>(incident.escalation_level, policy.levels.size() - 1);
-  Enqueue(incident, "page", step, batch, policy.levels[level].notify);
+  if (std::string muted = MutedBy(incident, now_ms); !muted.empty()) {
+    if (!incident.page_held) Record(batch, incident, "vigil", "page held", muted);
+    incident.page_held = true;
+  } else {
+    Enqueue(incident, "page", step, batch, policy.levels[level].notify);
+  }
   incident.last_page_ms = now_ms;
   const bool more = level + 1 < policy.levels.size() || incident.repeats < policy.repeat_last;
   const auto wait =
@@ -278,8 +295,20 @@ void IncidentEngine::Tick(Batch& batch) {
   const int64_t now_ms = clock_.NowMillis();
   for (auto it = active_by_id_.begin(); it != active_by_id_.end();) {
     Incident& incident = it->second;
-    if (incident.state == IncidentState::kOpen) {
-      if (incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) {
+    const bool muted = incident.state == IncidentState::kOpen && !MutedBy(incident, now_ms).empty();
+    if (incident.state == IncidentState::kOpen && !muted) {
+      if (incident.page_held) {
+        // The silence ended (or the critical incident was resolved): page the current
+        // level now and start its acknowledgement clock again.
+        incident.page_held = false;
+        Record(batch, incident, "vigil", "page released",
+               fmt::format("no longer silenced or inhibited: level {} paged",
+                           incident.escalation_level));
+        incident.updated_ms = now_ms;
+        PageLevel(incident, fmt::format("level-{}-released-{}", incident.escalation_level, now_ms),
+                  batch);
+        batch.incidents.push_back(incident);
+      } else if (incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) {
         Escalate(incident, now_ms, batch);
       } else if (const auto every = PolicyFor(incident).renotify_every;
                  every.count() > 0 && now_ms - incident.last_page_ms >= every.count() * 1000) {
@@ -292,6 +321,15 @@ void IncidentEngine::Tick(Batch& batch) {
                     .notify);
         batch.incidents.push_back(incident);
       }
+    } else if (muted && !incident.page_held &&
+               ((incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) ||
+                (PolicyFor(incident).renotify_every.count() > 0 &&
+                 now_ms - incident.last_page_ms >=
+                     PolicyFor(incident).renotify_every.count() * 1000))) {
+      // A step fell due while muted: hold it, once, and say so in the timeline.
+      incident.page_held = true;
+      Record(batch, incident, "vigil", "page held", MutedBy(incident, now_ms));
+      batch.incidents.push_back(incident);
     }
     if (incident.resolve_after_s > 0 &&
         now_ms - incident.last_hit_ms >= incident.resolve_after_s * 1000) {
@@ -299,6 +337,7 @@ void IncidentEngine::Tick(Batch& batch) {
       incident.resolved_by = "vigil";
       incident.resolved_ms = incident.updated_ms = now_ms;
       incident.next_escalation_ms = 0;
+      incident.page_held = false;
       Record(
           batch, incident, "vigil", "resolved",
           fmt::format("no hits for {}", Duration(std::chrono::seconds(incident.resolve_after_s))));
@@ -341,7 +380,10 @@ Result<Incident> IncidentEngine::Acknowledge(int64_t id, const std::string& acto
   incident.acked_by = actor;
   incident.acked_ms = incident.updated_ms = now_ms;
   incident.next_escalation_ms = 0;  // acknowledgement stops the escalation
+  incident.page_held = false;
   Record(batch, incident, actor, "acknowledged", "");
+  // Tells whoever was paged that someone has it (PagerDuty: the acknowledge event).
+  Enqueue(incident, "acknowledge", "ack", batch);
   batch.incidents.push_back(incident);
   return incident;
 }
@@ -359,10 +401,62 @@ Result<Incident> IncidentEngine::Resolve(int64_t id, const std::string& actor,
   incident.resolved_by = actor;
   incident.resolved_ms = incident.updated_ms = now_ms;
   incident.next_escalation_ms = 0;
+  incident.page_held = false;
   Record(batch, incident, actor, "resolved", comment);
   Enqueue(incident, "resolve", "resolve", batch);
   batch.incidents.push_back(incident);
   return incident;
+}
+
+std::string IncidentEngine::MutedBy(const Incident& incident, int64_t now_ms) const {
+  for (const auto& [id, silence] : silences_) {
+    if (silence.ActiveAt(now_ms) && silence.Matches(incident)) {
+      return fmt::format("silenced by silence {} ({}: {})", id, silence.author, silence.comment);
+    }
+  }
+  if (incident.severity < rules::Severity::kCritical && !incident.community.empty()) {
+    for (const auto& [id, other] : active_by_id_) {
+      if (id != incident.id && other.severity == rules::Severity::kCritical &&
+          other.community == incident.community) {
+        return fmt::format("inhibited by critical incident {} in {}", id, incident.community);
+      }
+    }
+  }
+  return "";
+}
+
+Result<Silence> IncidentEngine::AddSilence(Silence silence, Batch& batch) {
+  silence.created_ms = clock_.NowMillis();
+  if (silence.starts_ms == 0) silence.starts_ms = silence.created_ms;
+  if (Status valid = ValidateSilence(silence); !valid.ok()) return valid.error();
+  if (silence.ends_ms <= silence.created_ms)
+    return Error{"ends_ms: the silence would already be over"};
+  silence.id = next_silence_id_++;
+  batch.silences.push_back(silence);
+  silences_[silence.id] = silence;
+  return silence;
+}
+
+Result<Silence> IncidentEngine::ExpireSilence(int64_t id, const std::string& actor, Batch& batch) {
+  auto it = silences_.find(id);
+  if (it == silences_.end()) return Error{fmt::format("no such silence: {}", id)};
+  Silence& silence = it->second;
+  const int64_t now_ms = clock_.NowMillis();
+  if (silence.ends_ms > now_ms) {
+    silence.ends_ms = std::max(now_ms, silence.starts_ms);
+    silence.comment += fmt::format(" [expired by {}]", actor);
+    batch.silences.push_back(silence);
+  }
+  return silence;
+}
+
+std::vector<Silence> IncidentEngine::Silences() const {
+  std::vector<Silence> out;
+  const int64_t horizon = clock_.NowMillis() - kExpiredSilenceKeepMs;
+  for (const auto& [id, silence] : silences_) {
+    if (silence.ends_ms >= horizon) out.push_back(silence);
+  }
+  return out;
 }
 
 }  // namespace vigil::alerts

@@ -15,6 +15,7 @@
 
 #include "alerts/escalation.h"
 #include "alerts/incident.h"
+#include "alerts/silence.h"
 #include "alerts/state_store.h"
 #include "core/clock.h"
 
@@ -41,6 +42,16 @@ class IncidentEngine {
   Result<Incident> Acknowledge(int64_t id, const std::string& actor, Batch& batch);
   Result<Incident> Resolve(int64_t id, const std::string& actor, const std::string& comment,
                            Batch& batch);
+
+  // Silences (validated here; the id is assigned). Expiring sets the end to now.
+  Result<Silence> AddSilence(Silence silence, Batch& batch);
+  Result<Silence> ExpireSilence(int64_t id, const std::string& actor, Batch& batch);
+  // Active, pending and recently expired silences, by id.
+  std::vector<Silence> Silences() const;
+
+  // Why pages of this incident are held back now: a silence or an inhibition by a
+  // critical incident in the same community; empty when they are not.
+  std::string MutedBy(const Incident& incident, int64_t now_ms) const;
 
   size_t active_incidents() const { return active_by_id_.size(); }
   size_t tracked_keys() const { return keys_.size(); }
@@ -75,7 +86,9 @@ class IncidentEngine {
   std::unordered_map<std::string, KeyState> keys_;
   std::map<int64_t, Incident> active_by_id_;
   std::map<int64_t, size_t> evidence_count_;
+  std::map<int64_t, Silence> silences_;
   int64_t next_id_ = 1;
+  int64_t next_silence_id_ = 1;
 };
 
 }  // namespace vigil::alerts

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "alerts/state_store.h"
 #include "core/clock.h"
@@ -22,13 +23,20 @@
 namespace vigil::alerts {
 
 struct DeliveryResult {
-  enum class Kind { kDelivered, kRetryable, kPermanent };
+  // kDeferred: not attempted (a destination's rate budget is spent); try again after
+  // retry_after without counting an attempt.
+  enum class Kind { kDelivered, kRetryable, kPermanent, kDeferred };
   Kind kind = Kind::kDelivered;
   std::string detail;  // for the log and the entry's last_error; never post text
   std::optional<std::chrono::seconds> retry_after;  // the receiver's hint
 };
 
 using DeliverFn = std::function<DeliveryResult(const OutboxEntry& entry)>;
+// Delivers the due entries together (so that a pager can fold pages for one destination
+// into a digest); returns one result per entry, in order.
+using DeliverBatchFn = std::function<std::vector<DeliveryResult>(const std::vector<OutboxEntry>&)>;
+// Told when an entry went dead (after it was marked), to raise the alarm.
+using DeadFn = std::function<void(const OutboxEntry& entry, const std::string& error)>;
 
 struct DispatcherOptions {
   int max_attempts = 8;  // then dead
@@ -42,15 +50,18 @@ struct DispatcherStats {
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> retried{0};
   std::atomic<uint64_t> dead{0};
+  std::atomic<uint64_t> deferred{0};  // held back by a rate budget
 };
 
 class OutboxDispatcher {
  public:
   OutboxDispatcher(StateStore& store, const Clock& clock, DeliverFn deliver,
                    DispatcherOptions options = {});
+  OutboxDispatcher(StateStore& store, const Clock& clock, DeliverBatchFn deliver,
+                   DispatcherOptions options = {}, DeadFn on_dead = nullptr);
   ~OutboxDispatcher();
 
-  // Delivers every entry due now; returns how many were attempted.
+  // Delivers the entries due now (up to options.batch); returns how many were due.
   size_t RunOnce();
   // Runs RunOnce every poll_interval (and when Wake() is called) on a thread.
   void Start();
@@ -64,13 +75,15 @@ class OutboxDispatcher {
  private:
   StateStore& store_;
   const Clock& clock_;
-  DeliverFn deliver_;
+  DeliverBatchFn deliver_;
+  DeadFn on_dead_;
   const DispatcherOptions options_;
   DispatcherStats stats_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false, woken_ = false;  // GUARDED_BY(mutex_)
   std::thread thread_;
+  bool last_run_clean_ = true;  // every entry of the last RunOnce was marked in the store
 };
 
 }  // namespace vigil::alerts

@@ -5,126 +5,55 @@
 
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
+#include "alerts/sqlite_schema.h"
+#include "alerts/sqlite_statement.h"
 #include "alerts/state_store.h"
 
 namespace vigil::alerts {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS incidents (
-  id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL,
-  rule_id TEXT NOT NULL,
-  category TEXT NOT NULL,
-  severity TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  community TEXT NOT NULL,
-  state TEXT NOT NULL,
-  opened_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  last_hit_ms INTEGER NOT NULL,
-  hits INTEGER NOT NULL,
-  acked_by TEXT NOT NULL,
-  acked_ms INTEGER NOT NULL,
-  resolved_by TEXT NOT NULL,
-  resolved_ms INTEGER NOT NULL,
-  resolve_after_s INTEGER NOT NULL,
-  escalation_level INTEGER NOT NULL,
-  next_escalation_ms INTEGER NOT NULL,
-  repeats INTEGER NOT NULL DEFAULT 0,
-  reminders INTEGER NOT NULL DEFAULT 0,
-  last_page_ms INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS incidents_active ON incidents(state) WHERE state != 'resolved';
-CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_ms);
-CREATE TABLE IF NOT EXISTS evidence (
-  incident_id INTEGER NOT NULL,
-  post_id TEXT NOT NULL,
-  url TEXT NOT NULL,
-  excerpt TEXT NOT NULL,
-  content_hash TEXT NOT NULL,
-  at_ms INTEGER NOT NULL,
-  PRIMARY KEY (incident_id, post_id)
-);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY,
-  incident_id INTEGER NOT NULL,
-  at_ms INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_incident ON audit(incident_id);
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY,
-  incident_id INTEGER NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
-  kind TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending',
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT '',
-  created_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_ms) WHERE state = 'pending';
-CREATE TABLE IF NOT EXISTS pending_hits (
-  key TEXT NOT NULL,
-  post_id TEXT NOT NULL,
-  at_ms INTEGER NOT NULL,
-  evidence TEXT NOT NULL,
-  PRIMARY KEY (key, post_id)
-);
-CREATE TABLE IF NOT EXISTS offsets (
-  topic TEXT NOT NULL,
-  partition INTEGER NOT NULL,
-  next_offset INTEGER NOT NULL,
-  PRIMARY KEY (topic, partition)
-);
-)sql";
-
-// A prepared statement, finalised on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return stmt_ != nullptr; }
-  Statement& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Statement& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  int Step() { return sqlite3_step(stmt_); }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const auto* text = sqlite3_column_text(stmt_, col);
-    return text ? std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, col))
-                : std::string();
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 constexpr const char* kIncidentColumns =
     "id, key, rule_id, category, severity, owner, community, state, opened_ms, updated_ms, "
     "last_hit_ms, hits, "
     "acked_by, acked_ms, resolved_by, resolved_ms, resolve_after_s, escalation_level, "
-    "next_escalation_ms, repeats, reminders, last_page_ms";
+    "next_escalation_ms, repeats, reminders, last_page_ms, tags, page_held";
+
+std::string JoinTags(const std::vector<std::string>& tags) {
+  std::string out;
+  for (const std::string& tag : tags) {
+    if (!out.empty()) out += ',';
+    out += tag;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitTags(const std::string& joined) {
+  std::vector<std::string> tags;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t comma = joined.find(',', start);
+    if (comma == std::string::npos) comma = joined.size();
+    if (comma > start) tags.push_back(joined.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return tags;
+}
+
+std::string MatchersJson(const std::map<std::string, std::string>& matchers) {
+  return nlohmann::json(matchers).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::map<std::string, std::string> ParseMatchers(const std::string& text) {
+  std::map<std::string, std::string> matchers;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return matchers;
+  for (const auto& [field, value] : j.items()) {
+    if (value.is_string()) matchers[field] = value.get<std::string>();
+  }
+  return matchers;
+}
 
 Incident ReadIncident(const Statement& s) {
   Incident i;
@@ -150,6 +79,8 @@ Incident ReadIncident(const Statement& s) {
   i.repeats = static_cast<int>(s.Int(19));
   i.reminders = static_cast<int>(s.Int(20));
   i.last_page_ms = s.Int(21);
+  i.tags = SplitTags(s.Text(22));
+  i.page_held = s.Int(23) != 0;
   return i;
 }
 
@@ -207,6 +138,76 @@ class SqliteStore : public StateStore {
     return s.Int(0);
   }
 
+  Result<std::vector<Silence>> LoadSilences(int64_t ended_since_ms) override {
+    std::lock_guard lock(mutex_);
+    Statement s(
+        db_,
+        "SELECT id, matchers, starts_ms, ends_ms, author, comment, created_ms FROM silences "
+        "WHERE ends_ms >= ? ORDER BY id");
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, ended_since_ms);
+    std::vector<Silence> out;
+    while (s.Step() == SQLITE_ROW) {
+      out.push_back(
+          {s.Int(0), ParseMatchers(s.Text(1)), s.Int(2), s.Int(3), s.Text(4), s.Text(5), s.Int(6)});
+    }
+    return out;
+  }
+
+  Result<int64_t> MaxSilenceId() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT COALESCE(MAX(id), 0) FROM silences");
+    if (!s.ok() || s.Step() != SQLITE_ROW) return Failure("max silence id");
+    return s.Int(0);
+  }
+
+  Status Expand(int64_t parent_id, const std::vector<OutboxEntry>& children,
+                const std::vector<AuditEntry>& audit, int64_t at_ms) override {
+    std::lock_guard lock(mutex_);
+    if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status status = [&]() -> Status {
+      Statement insert(db_,
+                       "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key, kind, payload, "
+                       "created_ms, destination) VALUES (?,?,?,?,?,?)");
+      for (const OutboxEntry& child : children) {
+        if (Status s = InsertOutbox(insert, child); !s.ok()) return s;
+      }
+      Statement a(
+          db_, "INSERT INTO audit (incident_id, at_ms, actor, action, detail) VALUES (?,?,?,?,?)");
+      for (const AuditEntry& entry : audit) {
+        a.Bind(1, entry.incident_id)
+            .Bind(2, entry.at_ms)
+            .Bind(3, entry.actor)
+            .Bind(4, entry.action)
+            .Bind(5, entry.detail);
+        if (a.Step() != SQLITE_DONE) return Failure("write audit");
+        a.Reset();
+      }
+      Statement done(db_,
+                     "UPDATE outbox SET state = 'delivered', next_attempt_ms = ? WHERE id = ?");
+      done.Bind(1, at_ms).Bind(2, parent_id);
+      if (done.Step() != SQLITE_DONE) return Failure("mark expanded");
+      return Status::Ok();
+    }();
+    if (!status.ok()) {
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<std::string>> PagedDestinations(int64_t incident_id) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT DISTINCT destination FROM outbox WHERE incident_id = ? AND destination != "
+                "'' AND kind IN ('page', 'reminder') ORDER BY destination");
+    if (!s.ok()) return Failure("prepare");
+    s.Bind(1, incident_id);
+    std::vector<std::string> out;
+    while (s.Step() == SQLITE_ROW) out.push_back(s.Text(0));
+    return out;
+  }
+
   Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) override {
     std::lock_guard lock(mutex_);
     std::string sql = std::string("SELECT ") + kIncidentColumns +
@@ -248,6 +249,15 @@ class SqliteStore : public StateStore {
     a.Bind(1, id);
     while (a.Step() == SQLITE_ROW)
       detail.timeline.push_back({id, a.Int(0), a.Text(1), a.Text(2), a.Text(3)});
+    Statement o(db_,
+                "SELECT idempotency_key, kind, destination, state, attempts, last_error, "
+                "created_ms, next_attempt_ms FROM outbox WHERE incident_id = ? AND destination "
+                "!= '' ORDER BY id");
+    o.Bind(1, id);
+    while (o.Step() == SQLITE_ROW) {
+      detail.deliveries.push_back({o.Text(0), o.Text(1), o.Text(2), o.Text(3),
+                                   static_cast<int>(o.Int(4)), o.Text(5), o.Int(6), o.Int(7)});
+    }
     return std::optional<IncidentDetail>(std::move(detail));
   }
 
@@ -255,19 +265,16 @@ class SqliteStore : public StateStore {
     std::lock_guard lock(mutex_);
     Statement s(
         db_,
-        "SELECT id, incident_id, idempotency_key, kind, payload, created_ms, attempts FROM outbox "
+        "SELECT id, incident_id, idempotency_key, kind, payload, created_ms, attempts, destination "
+        "FROM outbox "
         "WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?");
     if (!s.ok()) return Failure("prepare");
     s.Bind(1, due_ms).Bind(2, static_cast<int64_t>(limit));
     std::vector<OutboxEntry> out;
     while (s.Step() == SQLITE_ROW) {
-      OutboxEntry e{s.Int(0),
-                    s.Int(1),
-                    s.Text(2),
-                    s.Text(3),
-                    s.Text(4),
-                    s.Int(5),
-                    static_cast<int>(s.Int(6))};
+      OutboxEntry e{
+          s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5), static_cast<int>(s.Int(6)),
+          s.Text(7)};
       out.push_back(std::move(e));
     }
     return out;
@@ -324,10 +331,22 @@ class SqliteStore : public StateStore {
     return Status::Ok();
   }
 
+  Status InsertOutbox(Statement& s, const OutboxEntry& o) {
+    s.Bind(1, o.incident_id)
+        .Bind(2, o.idempotency_key)
+        .Bind(3, o.kind)
+        .Bind(4, o.payload)
+        .Bind(5, o.created_ms)
+        .Bind(6, o.destination);
+    if (s.Step() != SQLITE_DONE) return Failure("write outbox");
+    s.Reset();
+    return Status::Ok();
+  }
+
   Status ApplyLocked(const Batch& batch) {
     if (!batch.incidents.empty()) {
       const std::string sql = std::string("INSERT OR REPLACE INTO incidents (") + kIncidentColumns +
-                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       Statement s(db_, sql.c_str());
       if (!s.ok()) return Failure("prepare incidents");
       for (const Incident& i : batch.incidents) {
@@ -348,6 +367,7 @@ class SqliteStore : public StateStore {
         s.Bind(20, static_cast<int64_t>(i.repeats))
             .Bind(21, static_cast<int64_t>(i.reminders))
             .Bind(22, i.last_page_ms);
+        s.Bind(23, JoinTags(i.tags)).Bind(24, static_cast<int64_t>(i.page_held ? 1 : 0));
         if (s.Step() != SQLITE_DONE) return Failure("write incident");
         s.Reset();
       }
@@ -385,15 +405,25 @@ class SqliteStore : public StateStore {
       // The idempotency key is unique: a step decided twice (a replay) enqueues once.
       Statement s(
           db_,
-          "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key, kind, payload, created_ms) "
-          "VALUES (?,?,?,?,?)");
+          "INSERT OR IGNORE INTO outbox (incident_id, idempotency_key, kind, payload, created_ms, "
+          "destination) VALUES (?,?,?,?,?,?)");
       for (const OutboxEntry& o : batch.outbox) {
-        s.Bind(1, o.incident_id)
-            .Bind(2, o.idempotency_key)
-            .Bind(3, o.kind)
-            .Bind(4, o.payload)
-            .Bind(5, o.created_ms);
-        if (s.Step() != SQLITE_DONE) return Failure("write outbox");
+        if (Status s2 = InsertOutbox(s, o); !s2.ok()) return s2;
+      }
+    }
+    if (!batch.silences.empty()) {
+      Statement s(db_,
+                  "INSERT OR REPLACE INTO silences (id, matchers, starts_ms, ends_ms, author, "
+                  "comment, created_ms) VALUES (?,?,?,?,?,?,?)");
+      for (const Silence& silence : batch.silences) {
+        s.Bind(1, silence.id)
+            .Bind(2, MatchersJson(silence.matchers))
+            .Bind(3, silence.starts_ms)
+            .Bind(4, silence.ends_ms)
+            .Bind(5, silence.author)
+            .Bind(6, silence.comment)
+            .Bind(7, silence.created_ms);
+        if (s.Step() != SQLITE_DONE) return Failure("write silence");
         s.Reset();
       }
     }
@@ -456,9 +486,8 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
       return error;
     }
   }
-  // Schema versions: 1 is the first. A newer file (from a later Vigil) is refused rather
-  // than misread; later versions add migrations here.
-  constexpr int kSchemaVersion = 1;
+  // An older file is migrated in place; a newer one (from a later Vigil) is refused,
+  // not misread.
   int version = 0, tables = 0;
   {
     Statement v(db, "PRAGMA user_version");
@@ -471,14 +500,20 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
                  " is not one this vigild (" + std::to_string(kSchemaVersion) +
                  ") can use; restore a matching backup or move the file away"};
   }
+  // One transaction: a crash mid-migration leaves the file at its old version.
+  std::string script = "BEGIN IMMEDIATE;";
+  if (version == 1) script += kMigrateV1ToV2;
+  script += kSchema;
+  script += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
   char* message = nullptr;
-  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &message) != SQLITE_OK) {
-    Error error{path + ": cannot create the schema: " + (message ? message : "failed")};
+  if (sqlite3_exec(db, script.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    Error error{path +
+                (version == 1 ? ": cannot migrate the schema from version 1: "
+                              : ": cannot create the schema: ") +
+                (message ? message : "failed")};
     sqlite3_free(message);
+    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     return error;
-  }
-  if (sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return Error{path + ": cannot set the schema version: " + sqlite3_errmsg(db)};
   }
   return std::unique_ptr<StateStore>(std::move(store));
 }

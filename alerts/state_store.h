@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "alerts/incident.h"
+#include "alerts/silence.h"
 #include "core/result.h"
 
 namespace vigil::alerts {
@@ -25,10 +26,25 @@ struct OutboxEntry {
   int64_t id = 0;  // assigned by the store
   int64_t incident_id = 0;
   std::string idempotency_key;  // incident id + step: the same step never enqueues twice
-  std::string kind;             // page | resolve | ...
+  std::string kind;             // page | reminder | acknowledge | resolve
   std::string payload;          // JSON, channel-neutral
   int64_t created_ms = 0;
   int attempts = 0;  // failed attempts so far
+  // Empty: a decision naming targets (roles, people), expanded by the pager into one
+  // entry per destination channel, each named here and delivered on its own.
+  std::string destination;
+};
+
+// What happened to one delivery, for the incident's detail: was the page delivered?
+struct DeliveryStatus {
+  std::string idempotency_key;
+  std::string kind;
+  std::string destination;
+  std::string state;  // pending | delivered | dead
+  int attempts = 0;
+  std::string last_error;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;  // delivered at, or the next attempt
 };
 
 // A hit counting towards a rule's threshold (not yet an incident).
@@ -47,10 +63,11 @@ struct Batch {
   std::vector<PendingHit> pending_added;
   std::vector<std::pair<std::string, std::string>> pending_removed;  // (key, post id)
   std::map<std::pair<std::string, int32_t>, int64_t> offsets;  // (topic, partition) -> next offset
+  std::vector<Silence> silences;                               // upserts by id
 
   bool empty() const {
     return incidents.empty() && evidence.empty() && audit.empty() && outbox.empty() &&
-           pending_added.empty() && pending_removed.empty() && offsets.empty();
+           pending_added.empty() && pending_removed.empty() && offsets.empty() && silences.empty();
   }
 };
 
@@ -67,6 +84,7 @@ struct IncidentDetail {
   Incident incident;
   std::vector<Evidence> evidence;
   std::vector<AuditEntry> timeline;
+  std::vector<DeliveryStatus> deliveries;  // per destination, oldest first
 };
 
 class StateStore {
@@ -79,6 +97,9 @@ class StateStore {
   virtual Result<std::vector<Incident>> LoadActiveIncidents() = 0;
   virtual Result<std::vector<PendingHit>> LoadPendingHits() = 0;
   virtual Result<int64_t> MaxIncidentId() = 0;
+  // Silences that end at or after `ended_since_ms` (active, pending and recently expired).
+  virtual Result<std::vector<Silence>> LoadSilences(int64_t ended_since_ms) = 0;
+  virtual Result<int64_t> MaxSilenceId() = 0;
 
   virtual Result<std::vector<Incident>> ListIncidents(const IncidentFilter& filter) = 0;
   virtual Result<std::optional<IncidentDetail>> GetIncident(int64_t id) = 0;
@@ -89,6 +110,14 @@ class StateStore {
   // A failed attempt: retry at `next_attempt_ms`, or give up (`dead`: visible, alerted).
   virtual Status MarkFailed(int64_t outbox_id, int attempts, int64_t next_attempt_ms,
                             const std::string& error, bool dead) = 0;
+  // Replaces a decision (an entry without destination) by its deliveries, one per
+  // destination, and records who was paged, in one transaction: the decision is marked
+  // delivered. A child whose idempotency key exists already is left as it is, so an
+  // expansion repeated after a crash sends nothing twice.
+  virtual Status Expand(int64_t parent_id, const std::vector<OutboxEntry>& children,
+                        const std::vector<AuditEntry>& audit, int64_t at_ms) = 0;
+  // The destinations an incident's pages and reminders went (or are going) to.
+  virtual Result<std::vector<std::string>> PagedDestinations(int64_t incident_id) = 0;
   struct OutboxCounts {
     int64_t pending = 0;
     int64_t delivered = 0;

@@ -57,6 +57,7 @@ Status AlertSink::CommitLocked(alerts::Batch& batch) {
           .count();
   if (status.ok()) {
     ++stats_.commits;
+    if (!batch.outbox.empty() && options_.on_outbox) options_.on_outbox();
     return status;
   }
   ++stats_.commit_failures;
@@ -150,6 +151,29 @@ Result<alerts::Incident> AlertSink::Resolve(int64_t id, const std::string& actor
   if (!incident.ok()) return incident;
   if (Status committed = CommitLocked(batch); !committed.ok()) return committed.error();
   return incident;
+}
+
+Result<alerts::Silence> AlertSink::AddSilence(alerts::Silence silence) {
+  std::lock_guard lock(engine_mutex_);
+  alerts::Batch batch;
+  auto added = engine_->AddSilence(std::move(silence), batch);
+  if (!added.ok()) return added;
+  if (Status committed = CommitLocked(batch); !committed.ok()) return committed.error();
+  return added;
+}
+
+Result<alerts::Silence> AlertSink::ExpireSilence(int64_t id, const std::string& actor) {
+  std::lock_guard lock(engine_mutex_);
+  alerts::Batch batch;
+  auto expired = engine_->ExpireSilence(id, actor, batch);
+  if (!expired.ok()) return expired;
+  if (Status committed = CommitLocked(batch); !committed.ok()) return committed.error();
+  return expired;
+}
+
+std::vector<alerts::Silence> AlertSink::Silences() const {
+  std::lock_guard lock(engine_mutex_);
+  return engine_ ? engine_->Silences() : std::vector<alerts::Silence>();
 }
 
 Status AlertSink::Tick() {

@@ -32,6 +32,8 @@ struct AlertSinkOptions {
   // Skip replayed posts below the offsets stored with the state. Off for the embedded
   // broker, whose topics start empty at every run (old offsets mean nothing there).
   bool fence_replays = true;
+  // Called after a commit that enqueued pages (wakes the outbox dispatcher).
+  std::function<void()> on_outbox;
 };
 
 struct AlertSinkStats {
@@ -58,6 +60,11 @@ class AlertSink : public HitSink {
   Result<alerts::Incident> Acknowledge(int64_t id, const std::string& actor);
   Result<alerts::Incident> Resolve(int64_t id, const std::string& actor,
                                    const std::string& comment);
+
+  // Silences: stored with the incident state, applied by the engine to every page.
+  Result<alerts::Silence> AddSilence(alerts::Silence silence);
+  Result<alerts::Silence> ExpireSilence(int64_t id, const std::string& actor);
+  std::vector<alerts::Silence> Silences() const;
 
   // Runs the engine's time-driven changes now and commits them (the committer does this
   // every tick_interval; tests drive it with a fake clock).

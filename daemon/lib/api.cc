@@ -158,126 +158,6 @@ HttpResponse RulesList(const ApiContext& context) {
   return Json(200, {{"rule_set", set->hash()}, {"rules", rules}});
 }
 
-json IncidentJson(const alerts::Incident& i) {
-  json j = {{"id", i.id},
-            {"key", i.key},
-            {"rule_id", i.rule_id},
-            {"category", rules::CategoryName(i.category)},
-            {"severity", rules::SeverityName(i.severity)},
-            {"owner", i.owner},
-            {"community", i.community},
-            {"state", alerts::IncidentStateName(i.state)},
-            {"opened_ms", i.opened_ms},
-            {"updated_ms", i.updated_ms},
-            {"last_hit_ms", i.last_hit_ms},
-            {"hits", i.hits},
-            {"escalation_level", i.escalation_level}};
-  if (!i.acked_by.empty()) j["acknowledged"] = {{"by", i.acked_by}, {"at_ms", i.acked_ms}};
-  if (!i.resolved_by.empty()) j["resolved"] = {{"by", i.resolved_by}, {"at_ms", i.resolved_ms}};
-  return j;
-}
-
-// GET /api/v1/incidents?state=&category=&severity=&owner=&since_ms=&limit=
-HttpResponse IncidentsList(const ApiContext& context, const HttpRequest& request) {
-  alerts::IncidentFilter filter;
-  if (std::string v = request.param("state"); !v.empty()) {
-    filter.state = alerts::ParseIncidentState(v);
-    if (!filter.state)
-      return HttpResponse::JsonError(
-          400, "state: expected open, acknowledged or resolved, got \"" + v + "\"");
-  }
-  if (std::string v = request.param("category"); !v.empty()) {
-    filter.category = rules::ParseCategory(v);
-    if (!filter.category)
-      return HttpResponse::JsonError(400, "category: unknown category \"" + v + "\"");
-  }
-  if (std::string v = request.param("severity"); !v.empty()) {
-    filter.severity = rules::ParseSeverity(v);
-    if (!filter.severity)
-      return HttpResponse::JsonError(400, "severity: unknown severity \"" + v + "\"");
-  }
-  filter.owner = request.param("owner");
-  if (std::string v = request.param("since_ms"); !v.empty()) {
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), filter.since_ms);
-    if (ec != std::errc() || end != v.data() + v.size() || filter.since_ms < 0) {
-      return HttpResponse::JsonError(
-          400, "since_ms: expected milliseconds since 1970, got \"" + v + "\"");
-    }
-  }
-  if (std::string v = request.param("limit"); !v.empty()) {
-    char* end = nullptr;
-    const long n = std::strtol(v.c_str(), &end, 10);
-    if (*end != '\0' || n < 1 || n > 1000)
-      return HttpResponse::JsonError(400, "limit: expected 1 to 1000");
-    filter.limit = static_cast<int>(n);
-  }
-  auto incidents = context.store->ListIncidents(filter);
-  if (!incidents.ok()) return HttpResponse::JsonError(503, incidents.error().message);
-  json out = json::array();
-  for (const alerts::Incident& i : *incidents) out.push_back(IncidentJson(i));
-  return Json(200, {{"incidents", out}});
-}
-
-// /api/v1/incidents/{id}, /api/v1/incidents/{id}/ack, /api/v1/incidents/{id}/resolve
-HttpResponse IncidentItem(const ApiContext& context, const HttpRequest& request) {
-  std::string_view rest =
-      std::string_view(request.path).substr(std::string_view("/api/v1/incidents/").size());
-  std::string_view action;
-  if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
-    action = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  int64_t id = 0;
-  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
-  if (ec != std::errc() || end != rest.data() + rest.size() || id <= 0) {
-    return HttpResponse::JsonError(404, "no such incident: " + std::string(rest));
-  }
-  if (request.method == "GET") {
-    if (!action.empty()) return HttpResponse::JsonError(404, "no such path: " + request.path);
-    auto detail = context.store->GetIncident(id);
-    if (!detail.ok()) return HttpResponse::JsonError(503, detail.error().message);
-    if (!detail->has_value())
-      return HttpResponse::JsonError(404, "no such incident: " + std::to_string(id));
-    json evidence = json::array(), timeline = json::array();
-    for (const alerts::Evidence& e : (*detail)->evidence) {
-      evidence.push_back({{"post_id", e.post_id},
-                          {"url", e.url},
-                          {"excerpt", e.excerpt},
-                          {"content_hash", e.content_hash},
-                          {"at_ms", e.at_ms}});
-    }
-    for (const alerts::AuditEntry& a : (*detail)->timeline) {
-      timeline.push_back(
-          {{"at_ms", a.at_ms}, {"actor", a.actor}, {"action", a.action}, {"detail", a.detail}});
-    }
-    json body = IncidentJson((*detail)->incident);
-    body["evidence"] = evidence;
-    body["timeline"] = timeline;
-    return Json(200, body);
-  }
-  if (action != "ack" && action != "resolve")
-    return HttpResponse::JsonError(404, "no such path: " + request.path);
-  if (context.alerts == nullptr) return HttpResponse::JsonError(503, "incidents are not available");
-  std::string comment;
-  if (!request.body.empty()) {
-    json in = json::parse(request.body, nullptr, false);
-    if (!in.is_object() || (in.contains("comment") && !in["comment"].is_string())) {
-      return HttpResponse::JsonError(
-          400, "expected a JSON object, optionally with \"comment\": \"...\"");
-    }
-    comment = in.value("comment", "");
-  }
-  // Who acted: the API token's name once access control arrives; until then a header.
-  std::string actor = request.header("x-vigil-actor");
-  if (actor.empty()) actor = "api:" + request.remote;
-  auto incident = action == "ack" ? context.alerts->Acknowledge(id, actor)
-                                  : context.alerts->Resolve(id, actor, comment);
-  if (!incident.ok()) return HttpResponse::JsonError(409, incident.error().message);
-  spdlog::info("api: incident {} {} by {}", id, action == "ack" ? "acknowledged" : "resolved",
-               actor);
-  return Json(200, IncidentJson(*incident));
-}
-
 }  // namespace
 
 void RegisterApi(HttpServer& server, ApiContext& context) {
@@ -315,16 +195,7 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
                       static_cast<size_t>(context.config->pipeline.max_json_depth)};
     return HandleIngest(request, context.ingest_producer, options);
   });
-  if (context.store != nullptr) {
-    server.Route("GET", "/api/v1/incidents",
-                 [&context](const HttpRequest& r) { return IncidentsList(context, r); });
-    for (const char* method : {"GET", "POST"}) {
-      server.Route(
-          method, "/api/v1/incidents/",
-          [&context](const HttpRequest& r) { return IncidentItem(context, r); },
-          /*prefix=*/true);
-    }
-  }
+  if (context.store != nullptr) RegisterIncidentApi(server, context);
   server.Route("POST", "/api/v1/ingest/discourse", [&context](const HttpRequest& request) {
     // header() returns copies; keep them alive for the views of the request.
     const std::string event = request.header("x-discourse-event"),

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "alerts/pager.h"
 #include "alerts/state_store.h"
 #include "connectors/kafka_consumer.h"
 #include "connectors/kafka_producer.h"
@@ -30,8 +31,11 @@ struct ApiContext {
   std::function<ReloadOutcome()> reload;
   AlertSink* alerts = nullptr;          // incidents: acknowledge, resolve (may be null)
   alerts::StateStore* store = nullptr;  // incidents: reads (may be null)
+  alerts::Pager* pager = nullptr;       // acknowledge links (may be null)
 };
 
 void RegisterApi(HttpServer& server, ApiContext& context);
+// Incidents, silences and acknowledge links (api_incidents.cc); part of RegisterApi.
+void RegisterIncidentApi(HttpServer& server, ApiContext& context);
 
 }  // namespace vigil::daemon

@@ -88,6 +88,14 @@ struct DemoConfig {
   friend bool operator==(const DemoConfig&, const DemoConfig&) = default;
 };
 
+// Paging: who is paged, how (a separate YAML file, docs/paging.md), and the links in pages.
+struct AlertsConfig {
+  std::string paging;       // the paging file; empty: incidents are recorded, nobody is paged
+  std::string public_url;   // how people reach this API from a page; empty: http://<http.listen>
+  std::string link_secret;  // signs acknowledge links; empty: <state.dir>/link.key (generated)
+  friend bool operator==(const AlertsConfig&, const AlertsConfig&) = default;
+};
+
 // Platform adapters that receive webhooks on the HTTP server.
 struct DiscourseConfig {
   std::string secret;     // the webhook's secret; empty: signatures are not checked
@@ -110,6 +118,7 @@ struct Config {
   LogConfig log;
   DemoConfig demo;
   ConnectorsConfig connectors;
+  AlertsConfig alerts;
 
   std::string rules_cache_dir() const;  // rules.cache_dir, or <state.dir>/hs-cache
   friend bool operator==(const Config&, const Config&) = default;

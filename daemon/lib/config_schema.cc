@@ -560,6 +560,15 @@ std::vector<ConfigKey> BuildSchema() {
       Key("connectors.discourse.secret", Secret(VIGIL_FIELD(connectors.discourse.secret)),
           "Secret of the Discourse webhook posting to /api/v1/ingest/discourse (HMAC-SHA256 "
           "signature check); empty: signatures are not checked. Use `${env:NAME}`."),
+      Key("alerts.paging", String(VIGIL_FIELD(alerts.paging), true),
+          "The paging file: channels, people, roles and on-call, escalation policies, routes "
+          "(docs/paging.md); empty: incidents are recorded but nobody is paged."),
+      Key("alerts.public_url", String(VIGIL_FIELD(alerts.public_url), true),
+          "The address people use to reach this API from a page (links to incidents and "
+          "acknowledge links); empty: http://<http.listen>. Overrides the paging file's."),
+      Key("alerts.link_secret", Secret(VIGIL_FIELD(alerts.link_secret)),
+          "Key that signs acknowledge links in pages; empty: a random key kept in "
+          "`<state.dir>/link.key`. Use `${env:NAME}` when several daemons share links."),
       Key("connectors.discourse.community",
           String(VIGIL_FIELD(connectors.discourse.community), true),
           "Community given to every Discourse post; empty: the post's category."),

@@ -20,6 +20,7 @@
 #include "daemon/lib/demo_feed.h"
 #include "daemon/lib/hit_sink.h"
 #include "daemon/lib/http_server.h"
+#include "daemon/lib/paging_service.h"
 #include "daemon/lib/pipeline.h"
 #include "daemon/lib/rule_holder.h"
 
@@ -89,8 +90,23 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     spdlog::error("the rules did not load; vigild cannot start without a rule set");
     return 1;
   }
+  auto paging = LoadPaging(config);
+  if (!paging.ok()) {
+    spdlog::error("the paging file is not valid:\n{}", paging.error().message);
+    return 1;
+  }
+  if (!config.alerts.paging.empty()) {
+    spdlog::info("paging: {} channels, {} people, {} roles, {} policies, {} routes from {}",
+                 (*paging)->channels.size(), (*paging)->people.size(), (*paging)->roles.size(),
+                 (*paging)->policies.size(), (*paging)->routes.size(), config.alerts.paging);
+    for (const std::string& warning : CheckOwners(**paging, *rules.current())) {
+      spdlog::warn("paging: {}", warning);
+    }
+  } else {
+    spdlog::warn("paging: no alerts.paging file; incidents are recorded but nobody is paged");
+  }
   if (options.check_only) {
-    spdlog::info("configuration and rules are valid");
+    spdlog::info("configuration, rules and paging are valid");
     return 0;
   }
 
@@ -119,8 +135,23 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     spdlog::error("{}", store.error().message);
     return 1;
   }
+  auto link_secret = LinkSecret(config);
+  if (!link_secret.ok()) {
+    spdlog::error("{}", link_secret.error().message);
+    return 1;
+  }
+  alerts::PagerOptions pager_options;
+  pager_options.public_url = config.alerts.public_url;
+  const bool derive_url = pager_options.public_url.empty() && (*paging)->public_url.empty();
+  pager_options.link_secret = *link_secret;
+  PagingService paging_service(**store, SystemClock::Instance(), *paging, pager_options);
+
   AlertSinkOptions sink_options;
   sink_options.topic = config.kafka.topics.posts;
+  sink_options.engine.policy_for = [paging = *paging](const alerts::Incident& incident) {
+    return paging->PolicyFor(incident);
+  };
+  sink_options.on_outbox = [&paging_service] { paging_service.Wake(); };
   sink_options.log_hit_excerpts = !config.demo.feed.empty();
   sink_options.fence_replays = !config.kafka.embedded();
   AlertSink sink(**store, SystemClock::Instance(), sink_options);
@@ -129,6 +160,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     return 1;
   }
   spdlog::info("state store: {}", store_path);
+  paging_service.Start();
 
   connectors::ProducerOptions producer_options{bootstrap, config.kafka.properties,
                                                /*message_timeout_ms=*/0, "vigild"};
@@ -176,10 +208,16 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   api.reload = [&rules] { return rules.Reload(); };
   api.alerts = &sink;
   api.store = store->get();
+  api.pager = &paging_service.pager();
   RegisterApi(http, api);
   if (Status started = http.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
     return 1;
+  }
+  if (derive_url) {
+    HttpConfig bound = config.http;
+    bound.port = http.port();
+    paging_service.pager().SetPublicUrl("http://" + bound.listen());
   }
 
   pipeline.Start();
@@ -216,6 +254,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   if (demo) demo->Stop();
   pipeline.Stop();  // stops consuming, waits for in-flight posts, commits their offsets
   sink.Stop();
+  paging_service.Stop();
   if (!(*producer)->Flush(10000))
     spdlog::warn("some hits were not acknowledged before exit; their posts will be consumed again");
   (*ingest_producer)->Flush(5000);

@@ -132,7 +132,7 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
     for (const rules::Hit& hit : result.hits) {
       const rules::RuleDef& rule = hit.rule->def;
       std::string key = connectors::IncidentKey(post, rule);
-      events.push_back({key, rule.id, rule.category, rule.severity, rule.owner,
+      events.push_back({key, rule.id, rule.category, rule.severity, rule.owner, rule.tags,
                         rule.status == rules::RuleStatus::kExperimental, rule.incident,
                         std::string(post.id), std::string(post.url), std::string(post.community),
                         hit.excerpt, content_hash, now});

@@ -302,7 +302,7 @@ TEST(ConfigTest, UnknownKeysSuggestTheClosestKnownOne) {
             "max_connections, request_timeout)");
   EXPECT_EQ(Problem("alerting:\n  x: 1\n"),
             "vigil.yaml:1:1: alerting: unknown key (sections: kafka, rules, http, pipeline, state, "
-            "log, demo, connectors)");
+            "log, demo, connectors, alerts)");
 }
 
 TEST(ConfigTest, KafkaPropertiesAreCheckedByLibrdkafka) {
@@ -360,7 +360,7 @@ log:
           "\"loud\"",
           "--set demo.rate_per_s: expected a number above 0 and at most 1000000, got \"0\"",
           "--set nope: unknown key (sections: kafka, rules, http, pipeline, state, log, demo, "
-          "connectors)",
+          "connectors, alerts)",
           "--set state.dir: expected KEY=VALUE, such as --set http.listen=127.0.0.1:8080"));
 }
 
