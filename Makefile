@@ -22,13 +22,20 @@ build-asan: deps
 	cmake --build --preset asan -j $(JOBS)
 
 DEMO_LISTEN ?= 127.0.0.1:8080
+DEMO_ROBOTS_PORT ?= 9095
 demo: build
 	@echo "== vigild on the embedded Kafka broker, replaying tests/data/demo_feed.jsonl (Ctrl-C stops it)"
+	@echo "== pages go to the demo robots (packaging/demo/receiver.py on 127.0.0.1:$(DEMO_ROBOTS_PORT)); who is paged: packaging/demo/paging.yaml"
+	@echo "== incidents: build/release/daemon/vigilctl incidents list --server http://$(DEMO_LISTEN)"
+	@echo "== acknowledge: build/release/daemon/vigilctl incidents ack ID --server http://$(DEMO_LISTEN)  (or open the link in a page)"
 	@echo "== status: curl -s http://$(DEMO_LISTEN)/api/v1/status   try a text: curl -s -XPOST http://$(DEMO_LISTEN)/api/v1/rules/test -d '{\"text\":\"退款一个月了还没到账\"}'"
-	@echo "== hits: the log below (one line per hit), or kcat -C -t vigil.hits -b <the embedded broker address it prints>"
-	build/release/daemon/vigild --set kafka.brokers=embedded --set rules.paths=rules/packs \
+	@python3 packaging/demo/receiver.py --listen 127.0.0.1:$(DEMO_ROBOTS_PORT) & robots=$$!; \
+	  trap 'kill $$robots 2>/dev/null' EXIT INT TERM; \
+	  sed 's/127.0.0.1:9095/127.0.0.1:$(DEMO_ROBOTS_PORT)/' packaging/demo/paging.yaml > build/demo-paging.yaml; \
+	  build/release/daemon/vigild --set kafka.brokers=embedded --set rules.paths=rules/packs \
 	  --set http.listen=$(DEMO_LISTEN) --set state.dir=build/demo-state \
-	  --set demo.feed=tests/data/demo_feed.jsonl --set demo.rate_per_s=5
+	  --set demo.feed=tests/data/demo_feed.jsonl --set demo.rate_per_s=5 \
+	  --set alerts.paging=build/demo-paging.yaml
 
 test-release: build
 	ctest --preset release
