@@ -75,6 +75,7 @@ class AlertSink : public HitSink {
   std::map<int32_t, int64_t> ResumeOffsets(const std::string& topic);
 
   const AlertSinkStats& stats() const { return stats_; }
+  const Clock& clock() const { return clock_; }
   size_t active_incidents() const;
 
  private:

@@ -87,6 +87,34 @@ json StatusJson(const ApiContext& context) {
                           {"completed", s.completed.load()},
                           {"queued", context.pipeline->queued()}};
   }
+  if (context.alerts != nullptr) {
+    const AlertSinkStats& a = context.alerts->stats();
+    status["incidents"] = {{"active", context.alerts->active_incidents()},
+                           {"commits", a.commits.load()},
+                           {"commit_failures", a.commit_failures.load()},
+                           {"replays_skipped", a.replays_skipped.load()}};
+  }
+  if (context.store != nullptr) {
+    // What an SRE asks first when someone says "I was not paged".
+    json paging = json::object();
+    if (auto counts = context.store->CountOutbox(); counts.ok()) {
+      paging["outbox"] = {
+          {"pending", counts->pending}, {"delivered", counts->delivered}, {"dead", counts->dead}};
+    }
+    if (context.pager != nullptr) {
+      const alerts::PagerStats& p = context.pager->stats();
+      paging["sent"] = p.sent.load();
+      paging["failed"] = p.failed.load();
+      paging["digests"] = p.digests.load();
+      paging["folded"] = p.folded.load();
+      paging["failovers"] = p.failovers.load();
+      paging["deferred"] = p.deferred.load();
+      paging["nobody_to_page"] = p.nobody.load();
+      paging["budget_remaining"] = context.pager->BudgetRemaining();
+      paging["public_url"] = context.pager->public_url();
+    }
+    status["paging"] = paging;
+  }
   return status;
 }
 

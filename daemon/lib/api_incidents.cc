@@ -88,12 +88,6 @@ json SilenceJson(const alerts::Silence& s, int64_t now_ms) {
           {"state", s.StateAt(now_ms)}};
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 json IncidentJson(const alerts::Incident& i) {
   json j = {{"id", i.id},
             {"key", i.key},
@@ -297,7 +291,7 @@ HttpResponse SilencesList(const ApiContext& context, const HttpRequest& request)
     return HttpResponse::JsonError(
         400, "state: expected active, pending, expired or all, got \"" + state + "\"");
   }
-  const int64_t now_ms = NowMs();
+  const int64_t now_ms = context.alerts->clock().NowMillis();
   json out = json::array();
   for (const alerts::Silence& silence : context.alerts->Silences()) {
     const std::string_view s = silence.StateAt(now_ms);
@@ -332,7 +326,7 @@ HttpResponse SilenceCreate(const ApiContext& context, const HttpRequest& request
   silence.comment = in.value("comment", "");
   silence.author = in.value("author", "");
   if (silence.author.empty()) silence.author = Actor(request);
-  const int64_t now_ms = NowMs();
+  const int64_t now_ms = context.alerts->clock().NowMillis();
   silence.starts_ms = in.value("starts_ms", int64_t{0});
   if (silence.starts_ms == 0) silence.starts_ms = now_ms;
   if (in.contains("duration")) {
@@ -348,7 +342,7 @@ HttpResponse SilenceCreate(const ApiContext& context, const HttpRequest& request
   auto added = context.alerts->AddSilence(std::move(silence));
   if (!added.ok()) return HttpResponse::JsonError(400, added.error().message);
   spdlog::info("api: silence {} created by {}: {}", added->id, added->author, added->comment);
-  return Json(201, SilenceJson(*added, NowMs()));
+  return Json(201, SilenceJson(*added, context.alerts->clock().NowMillis()));
 }
 
 // DELETE /api/v1/silences/{id}: expires it now (kept, listed as expired).
@@ -361,7 +355,7 @@ HttpResponse SilenceExpire(const ApiContext& context, const HttpRequest& request
   auto expired = context.alerts->ExpireSilence(*id, actor);
   if (!expired.ok()) return HttpResponse::JsonError(404, expired.error().message);
   spdlog::info("api: silence {} expired by {}", *id, actor);
-  return Json(200, SilenceJson(*expired, NowMs()));
+  return Json(200, SilenceJson(*expired, context.alerts->clock().NowMillis()));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The SQLite store: one batch is one transaction, the engine's state survives a
 // restart, the outbox never enqueues a step twice, offsets are stored with the state.
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -121,6 +123,43 @@ TEST_F(SqliteStoreTest, AFileOfAnotherSchemaVersionIsRefusedClearly) {
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.error().message.find("schema version 7"), std::string::npos)
       << store.error().message;
+}
+
+// A state directory from the first release (schema 1) is migrated in place: its
+// incidents, pending pages and offsets stay, and silences work.
+TEST_F(SqliteStoreTest, AVersionOneFileIsMigratedWithEverythingKept) {
+  {
+    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/data/state_store_v1.sql");
+    std::stringstream sql;
+    sql << in.rdbuf();
+    ASSERT_FALSE(sql.str().empty());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* message = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.str().c_str(), nullptr, nullptr, &message), SQLITE_OK)
+        << (message ? message : "");
+    sqlite3_close(db);
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto active = store->LoadActiveIncidents();
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].id, 7);
+  EXPECT_EQ((*active)[0].hits, 3);
+  EXPECT_TRUE((*active)[0].tags.empty());
+  EXPECT_FALSE((*active)[0].page_held);
+  auto pending = store->PendingOutbox(10);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].destination, "") << "a version-1 page is a decision, expanded as one";
+  EXPECT_EQ(store->LoadOffsets("vigil.posts")->at(0), 42);
+  Batch batch;
+  batch.silences.push_back({1, {{"rule", "privacy.*"}}, 0, 5000, "alice", "known", 0});
+  ASSERT_TRUE(store->Apply(batch).ok());
+  EXPECT_EQ(store->LoadSilences(0)->size(), 1u);
+  store.reset();
+  // Opening again is a no-op (version 2 now).
+  ASSERT_NE(Open(), nullptr);
 }
 
 TEST_F(SqliteStoreTest, AnUnwritablePathIsAClearError) {

@@ -257,5 +257,95 @@ TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
   context_.store = nullptr;
 }
 
+TEST_F(ApiTest, SilencesAndSignedAcknowledgeLinks) {
+  auto store = alerts::OpenSqliteStore((dir_ / "vigil.db").string());
+  ASSERT_TRUE(store.ok());
+  FakeClock clock;
+  AlertSink sink(**store, clock);
+  ASSERT_TRUE(sink.Start().ok());
+  auto sender = alerts::MakeChannelSender();
+  alerts::Pager pager(**store, clock, alerts::EmptyPagingConfig(), *sender,
+                      {"http://vigil.test", "link-secret", 3});
+  context_.alerts = &sink;
+  context_.store = store->get();
+  context_.pager = &pager;
+  HttpServer server(HttpServerOptions{.port = 0});
+  RegisterApi(server, context_);
+  ASSERT_TRUE(server.Start().ok());
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body = "",
+                  std::map<std::string, std::string> headers = {}) {
+    return testing::HttpCall(server.port(), method, path, body, headers);
+  };
+
+  // Silences: created, listed, validated with the field named, expired by DELETE.
+  auto created =
+      call("POST", "/api/v1/silences",
+           R"({"matchers": {"rule": "privacy.*"}, "duration": "2h", "comment": "known"})",
+           {{"X-Vigil-Actor", "alice"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto silence = json::parse(created.body);
+  EXPECT_EQ(silence["author"], "alice");
+  EXPECT_EQ(silence["state"], "active");
+  EXPECT_EQ(silence["ends_ms"].get<int64_t>() - silence["starts_ms"].get<int64_t>(), 7200000);
+  EXPECT_EQ(call("POST", "/api/v1/silences", R"({"matchers": {"post": "x"}, "duration": "1h",
+             "comment": "c"})")
+                .status,
+            400);
+  auto no_comment =
+      call("POST", "/api/v1/silences", R"({"matchers": {"rule": "r"}, "duration": "1h"})");
+  EXPECT_EQ(no_comment.status, 400);
+  EXPECT_NE(no_comment.body.find("comment"), std::string::npos) << no_comment.body;
+  EXPECT_EQ(
+      call("POST", "/api/v1/silences", R"({"matchers": {"rule": "r"}, "comment": "c"})").status,
+      400);
+  EXPECT_EQ(call("POST", "/api/v1/silences", "not json").status, 400);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/silences").body)["silences"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/silences?state=later").status, 400);
+  auto expired = call("DELETE", "/api/v1/silences/1", "", {{"X-Vigil-Actor", "bob"}});
+  ASSERT_EQ(expired.status, 200) << expired.body;
+  EXPECT_EQ(json::parse(expired.body)["state"], "expired");
+  EXPECT_TRUE(json::parse(call("GET", "/api/v1/silences").body)["silences"].empty());
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/silences?state=expired").body)["silences"].size(), 1u);
+  EXPECT_EQ(call("DELETE", "/api/v1/silences/9").status, 404);
+
+  // An incident, then its acknowledge link: GET changes nothing, POST acknowledges.
+  alerts::HitEvent hit;
+  hit.incident_key = "privacy.id|community=c";
+  hit.rule_id = "privacy.id";
+  hit.category = rules::Category::kPrivacyLeak;
+  hit.severity = rules::Severity::kHigh;
+  hit.owner = "legal";
+  hit.community = "c";
+  hit.post_id = "p1";
+  hit.at = clock.Now();
+  std::atomic<bool> done{false};
+  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
+  const std::string link = pager.AckUrl(1, "sunmin");
+  ASSERT_EQ(link.rfind("http://vigil.test/api/v1/incidents/1/ack?by=sunmin&sig=", 0), 0u) << link;
+  const std::string path = link.substr(std::string("http://vigil.test").size());
+  auto page = call("GET", path);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos) << page.body;
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/incidents/1").body)["state"], "open");
+  EXPECT_EQ(call("GET", "/api/v1/incidents/1/ack").status, 405);
+  std::string tampered = path;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  EXPECT_EQ(call("POST", tampered).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/incidents/1/ack?by=mallory&sig=" + path.substr(path.size() - 64))
+                .status,
+            403);
+  auto acked = call("POST", path, "", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(acked.status, 200) << acked.body;
+  EXPECT_NE(acked.body.find("Acknowledged by sunmin"), std::string::npos);
+  auto incident = json::parse(call("GET", "/api/v1/incidents/1").body);
+  EXPECT_EQ(incident["state"], "acknowledged");
+  EXPECT_EQ(incident["acknowledged"]["by"], "sunmin (page link)");
+  sink.Stop();
+  context_.alerts = nullptr;
+  context_.store = nullptr;
+  context_.pager = nullptr;
+}
+
 }  // namespace
 }  // namespace vigil::daemon

@@ -1,0 +1,78 @@
+-- The state store as Vigil's first release (schema version 1) left it: the migration test
+-- (tests/alerts/sqlite_store_test.cc) opens a file made from this with the current store.
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  community TEXT NOT NULL,
+  state TEXT NOT NULL,
+  opened_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  last_hit_ms INTEGER NOT NULL,
+  hits INTEGER NOT NULL,
+  acked_by TEXT NOT NULL,
+  acked_ms INTEGER NOT NULL,
+  resolved_by TEXT NOT NULL,
+  resolved_ms INTEGER NOT NULL,
+  resolve_after_s INTEGER NOT NULL,
+  escalation_level INTEGER NOT NULL,
+  next_escalation_ms INTEGER NOT NULL,
+  repeats INTEGER NOT NULL DEFAULT 0,
+  reminders INTEGER NOT NULL DEFAULT 0,
+  last_page_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS incidents_active ON incidents(state) WHERE state != 'resolved';
+CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_ms);
+CREATE TABLE IF NOT EXISTS evidence (
+  incident_id INTEGER NOT NULL,
+  post_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  excerpt TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, post_id)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_incident ON audit(incident_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_ms) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS pending_hits (
+  key TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  evidence TEXT NOT NULL,
+  PRIMARY KEY (key, post_id)
+);
+CREATE TABLE IF NOT EXISTS offsets (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+INSERT INTO incidents VALUES (7, 'privacy.id|community=c', 'privacy.id', 'privacy_leak', 'high',
+  'legal', 'c', 'open', 1000, 2000, 2000, 3, '', 0, '', 0, 0, 0, 0, 0, 0, 1000);
+INSERT INTO outbox (incident_id, idempotency_key, kind, payload, created_ms)
+  VALUES (7, 'incident-7-open', 'page', '{"targets":["owner"]}', 1000);
+INSERT INTO offsets VALUES ('vigil.posts', 0, 42);
+PRAGMA user_version = 1;
