@@ -43,6 +43,9 @@ struct OutgoingRequest {
   // SMTP only: the envelope; the body is then an RFC 5322 message.
   std::string mail_from;
   std::vector<std::string> rcpt_to;
+  // Which configured destination sends it (the channel name): a sender may hold
+  // per-destination transport settings (SMTP login, STARTTLS). Not sent anywhere.
+  std::string profile;
 
   // The first header of that name (case-insensitive), or "" when absent.
   std::string Header(std::string_view name) const;

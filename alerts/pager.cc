@@ -58,21 +58,45 @@ DeliveryResult FromOutcome(const DeliveryOutcome& outcome) {
 
 class ChannelSender : public Sender {
  public:
+  explicit ChannelSender(const PagingConfig& paging) {
+    for (const auto& [name, channel] : paging.channels) {
+      if (channel.type == "email") smtp_[name] = std::make_unique<SmtpSender>(channel.smtp);
+    }
+  }
   DeliveryOutcome Send(const OutgoingRequest& request) override {
     if (request.url.starts_with("smtp://") || request.url.starts_with("smtps://")) {
-      return smtp_.Send(request);
+      auto it = smtp_.find(request.profile);
+      return it != smtp_.end() ? it->second->Send(request) : default_smtp_.Send(request);
     }
     return http_.Send(request);
   }
 
  private:
   HttpSender http_;
-  SmtpSender smtp_;
+  SmtpSender default_smtp_;
+  std::map<std::string, std::unique_ptr<SmtpSender>> smtp_;
+};
+
+// Names the destination on every request it forwards.
+class ProfileSender : public Sender {
+ public:
+  ProfileSender(Sender& inner, std::string profile) : inner_(inner), profile_(std::move(profile)) {}
+  DeliveryOutcome Send(const OutgoingRequest& request) override {
+    OutgoingRequest named = request;
+    named.profile = profile_;
+    return inner_.Send(named);
+  }
+
+ private:
+  Sender& inner_;
+  const std::string profile_;
 };
 
 }  // namespace
 
-std::unique_ptr<Sender> MakeChannelSender() { return std::make_unique<ChannelSender>(); }
+std::unique_ptr<Sender> MakeChannelSender(const PagingConfig& paging) {
+  return std::make_unique<ChannelSender>(paging);
+}
 
 Pager::Pager(StateStore& store, const Clock& clock, std::shared_ptr<const PagingConfig> config,
              Sender& sender, PagerOptions options)
@@ -329,7 +353,8 @@ DeliveryResult Pager::Send(const ChannelConfig& channel, const Notification& not
     if (!made.ok()) return {DeliveryResult::Kind::kPermanent, made.error().message, std::nullopt};
     notifier = std::shared_ptr<const Notifier>(std::move(*made));
   }
-  DeliveryResult result = FromOutcome(alerts::Deliver(*notifier, sender_, notification, now_ms));
+  ProfileSender sender(sender_, channel.name);
+  DeliveryResult result = FromOutcome(alerts::Deliver(*notifier, sender, notification, now_ms));
   result.detail = fmt::format("{}: {}", channel.name, result.detail);
   ++(result.kind == DeliveryResult::Kind::kDelivered ? stats_.sent : stats_.failed);
   return result;

@@ -104,7 +104,8 @@ class Pager {
   PagerStats stats_;
 };
 
-// Sends http(s):// requests with an HttpSender and smtp(s):// ones with an SmtpSender.
-std::unique_ptr<Sender> MakeChannelSender();
+// Sends http(s):// requests with an HttpSender and smtp(s):// ones with an SmtpSender,
+// one per e-mail channel of `paging` (its login and STARTTLS setting).
+std::unique_ptr<Sender> MakeChannelSender(const PagingConfig& paging);
 
 }  // namespace vigil::alerts

@@ -18,6 +18,7 @@
 #include "alerts/incident.h"
 #include "alerts/notifier.h"
 #include "alerts/oncall.h"
+#include "alerts/smtp_sender.h"
 #include "core/result.h"
 
 namespace vigil::alerts {
@@ -34,6 +35,7 @@ struct ChannelConfig {
   // E-mail only: the fixed recipients; people's addresses are added per message.
   std::vector<std::string> email_to;
   std::string email_smtp_url, email_from;
+  SmtpSenderConfig smtp;  // login, STARTTLS, CA file
   Location where;
 };
 

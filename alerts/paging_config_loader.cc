@@ -160,7 +160,7 @@ void ReadChannel(Reader& r, const std::string& name, const YAML::Node& node, Pag
   channel.where = {r.file_, node.Mark().line + 1, node.Mark().column + 1};
   if (!r.Map(node, "channel " + name,
              {"type", "url", "secret", "headers", "routing_key", "labels", "smtp_url", "from", "to",
-              "budget_per_minute", "failover"})) {
+              "starttls", "username", "password", "ca_file", "budget_per_minute", "failover"})) {
     return;
   }
   if (!node["type"]) {
@@ -231,6 +231,12 @@ void ReadChannel(Reader& r, const std::string& name, const YAML::Node& node, Pag
   } else if (type == "email") {
     channel.email_smtp_url = get("smtp_url", true);
     channel.email_from = get("from", true);
+    channel.smtp.username = get("username", false);
+    channel.smtp.password = get("password", false);
+    channel.smtp.ca_file = get("ca_file", false);
+    if (node["starttls"] && !YAML::convert<bool>::decode(node["starttls"], channel.smtp.starttls)) {
+      r.Fail(node["starttls"], fmt::format("channel {}: starttls must be true or false", name));
+    }
     if (node["to"]) r.StringList(node["to"], "to", channel.email_to);
     // Recipients come per message (people's addresses); a placeholder checks the rest.
     std::vector<std::string> to = channel.email_to;

@@ -62,7 +62,7 @@ Result<std::string> LinkSecret(const Config& config) {
 PagingService::PagingService(alerts::StateStore& store, const Clock& clock,
                              std::shared_ptr<const alerts::PagingConfig> paging,
                              alerts::PagerOptions options)
-    : sender_(alerts::MakeChannelSender()),
+    : sender_(alerts::MakeChannelSender(*paging)),
       pager_(store, clock, std::move(paging), *sender_, std::move(options)),
       dispatcher_(store, clock,
                   alerts::DeliverBatchFn([this](const std::vector<alerts::OutboxEntry>& due) {

@@ -263,7 +263,7 @@ TEST_F(ApiTest, SilencesAndSignedAcknowledgeLinks) {
   FakeClock clock;
   AlertSink sink(**store, clock);
   ASSERT_TRUE(sink.Start().ok());
-  auto sender = alerts::MakeChannelSender();
+  auto sender = alerts::MakeChannelSender(*alerts::EmptyPagingConfig());
   alerts::Pager pager(**store, clock, alerts::EmptyPagingConfig(), *sender,
                       {"http://vigil.test", "link-secret", 3});
   context_.alerts = &sink;

@@ -572,7 +572,8 @@ def case_every_channel(env, note):
                 "legal-hook": {"type": "webhook", "url": receivers.url("/hooks/legal"),
                                "secret": secrets["webhook"], "headers": {"X-Team": "legal"}},
                 "legal-mail": {"type": "email", "smtp_url": f"smtp://{LOOPBACK}:{smtp.port}",
-                               "from": "Vigil <vigil@example.com>", "to": ["legal-team@example.com"]},
+                               "from": "Vigil <vigil@example.com>", "to": ["legal-team@example.com"],
+                               "starttls": False},  # a relay on loopback, as smtp_sender.h allows
             },
             "people": {"alice": {"name": "王丽", "contacts": [
                 {"channel": "legal-wecom", "mention": "13800000001"},
