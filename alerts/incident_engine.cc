@@ -72,6 +72,9 @@ Status IncidentEngine::Restore(StateStore& store) {
   auto silences = store.LoadSilences(clock_.NowMillis() - kExpiredSilenceKeepMs);
   if (!silences.ok()) return silences.error();
   for (Silence& silence : *silences) silences_[silence.id] = std::move(silence);
+  auto buckets = store.LoadSpikeBuckets();
+  if (!buckets.ok()) return buckets.error();
+  for (const auto& [where, count] : *buckets) keys_[where.first].buckets[where.second] = count;
   auto pending = store.LoadPendingHits();
   if (!pending.ok()) return pending.error();
   for (const PendingHit& p : *pending) {
@@ -124,6 +127,12 @@ void IncidentEngine::OnHits(std::span<const HitEvent> hits, Batch& batch) {
     if (hit.experimental) continue;  // counted by the pipeline, never an incident
     KeyState& state = keys_[hit.incident_key];
     const int64_t now_ms = ToMillis(hit.at);
+    if (hit.spec.spike) {
+      // The baseline counts every hit, also those of an open incident, so that it goes
+      // on describing the community's usual volume.
+      state.within = hit.spec.within.count() > 0 ? hit.spec.within : kDefaultSpikeWindow;
+      CountSpikeHit(hit.incident_key, *hit.spec.spike, state, now_ms, batch);
+    }
     if (state.active_incident != 0) {
       auto it = active_by_id_.find(state.active_incident);
       if (it != active_by_id_.end()) {
@@ -164,19 +173,34 @@ void IncidentEngine::OnHits(std::span<const HitEvent> hits, Batch& batch) {
   }
 }
 
-bool IncidentEngine::SpikeHolds(const rules::SpikeSpec& spike, KeyState& state, int64_t now_ms,
-                                std::string& reason) const {
+void IncidentEngine::DropBuckets(const std::string& key, KeyState& state, Batch& batch) {
+  for (const auto& [start, count] : state.buckets) batch.spike_buckets[{key, start}] = 0;
+  state.buckets.clear();
+}
+
+void IncidentEngine::CountSpikeHit(const std::string& key, const rules::SpikeSpec& spike,
+                                   KeyState& state, int64_t now_ms, Batch& batch) const {
   const int64_t window_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(state.within).count();
   const int64_t baseline_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(spike.baseline).count();
   const int64_t bucket_ms = std::max<int64_t>(1000, window_ms / 10);
-  state.buckets[now_ms - now_ms % bucket_ms] += 1;
+  const int64_t bucket = now_ms - now_ms % bucket_ms;
+  batch.spike_buckets[{key, bucket}] = ++state.buckets[bucket];
   // Forget what is older than the baseline before the window.
   while (!state.buckets.empty() &&
          state.buckets.begin()->first < now_ms - window_ms - baseline_ms - bucket_ms) {
+    batch.spike_buckets[{key, state.buckets.begin()->first}] = 0;
     state.buckets.erase(state.buckets.begin());
   }
+}
+
+bool IncidentEngine::SpikeHolds(const rules::SpikeSpec& spike, const KeyState& state,
+                                int64_t now_ms, std::string& reason) const {
+  const int64_t window_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(state.within).count();
+  const int64_t baseline_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spike.baseline).count();
   int64_t recent = 0, before = 0;
   for (const auto& [start, count] : state.buckets) {
     (start >= now_ms - window_ms ? recent : before) += count;
@@ -222,7 +246,6 @@ void IncidentEngine::Open(const HitEvent& first, KeyState& state, std::string re
     }
     state.window.clear();
   }
-  state.buckets.clear();
   state.active_incident = incident.id;
   Record(batch, incident, "vigil", "opened", reason);
   PageLevel(incident, "open", batch);
@@ -363,6 +386,7 @@ void IncidentEngine::Tick(Batch& batch) {
     }
     if (state.window.empty() && state.active_incident == 0 &&
         (state.buckets.empty() || state.buckets.rbegin()->first < now_ms - max_age_ms)) {
+      DropBuckets(it->first, state, batch);
       it = keys_.erase(it);
       continue;
     }

@@ -70,8 +70,11 @@ class IncidentEngine {
 
   void Open(const HitEvent& first, KeyState& state, std::string reason, Batch& batch);
   void AddToIncident(Incident& incident, const HitEvent& hit, Batch& batch);
-  bool SpikeHolds(const rules::SpikeSpec& spike, KeyState& state, int64_t now_ms,
+  void CountSpikeHit(const std::string& key, const rules::SpikeSpec& spike, KeyState& state,
+                     int64_t now_ms, Batch& batch) const;
+  bool SpikeHolds(const rules::SpikeSpec& spike, const KeyState& state, int64_t now_ms,
                   std::string& reason) const;
+  static void DropBuckets(const std::string& key, KeyState& state, Batch& batch);
   void Enqueue(const Incident& incident, std::string_view kind, std::string_view step, Batch& batch,
                const std::vector<std::string>& targets = {}) const;
   const EscalationPolicy& PolicyFor(const Incident& incident) const;

@@ -1,5 +1,6 @@
 // The SQLite state store's schema and its migrations. Version 1 was the first; version 2
-// added silences, incident tags, held pages and a destination per outbox entry.
+// added silences, spike buckets, incident tags, held pages and a destination per outbox
+// entry.
 #pragma once
 
 namespace vigil::alerts {
@@ -68,6 +69,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_ms) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS outbox_incident ON outbox(incident_id);
+CREATE TABLE IF NOT EXISTS spike_buckets (
+  key TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (key, start_ms)
+);
 CREATE TABLE IF NOT EXISTS silences (
   id INTEGER PRIMARY KEY,
   matchers TEXT NOT NULL,

@@ -131,6 +131,15 @@ class SqliteStore : public StateStore {
     return out;
   }
 
+  Result<std::map<std::pair<std::string, int64_t>, int64_t>> LoadSpikeBuckets() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT key, start_ms, count FROM spike_buckets");
+    if (!s.ok()) return Failure("prepare");
+    std::map<std::pair<std::string, int64_t>, int64_t> out;
+    while (s.Step() == SQLITE_ROW) out[{s.Text(0), s.Int(1)}] = s.Int(2);
+    return out;
+  }
+
   Result<int64_t> MaxIncidentId() override {
     std::lock_guard lock(mutex_);
     Statement s(db_, "SELECT COALESCE(MAX(id), 0) FROM incidents");
@@ -442,6 +451,18 @@ class SqliteStore : public StateStore {
       for (const auto& [key, post_id] : batch.pending_removed) {
         s.Bind(1, key).Bind(2, post_id);
         if (s.Step() != SQLITE_DONE) return Failure("delete pending hit");
+        s.Reset();
+      }
+    }
+    if (!batch.spike_buckets.empty()) {
+      Statement put(db_,
+                    "INSERT OR REPLACE INTO spike_buckets (key, start_ms, count) VALUES (?,?,?)");
+      Statement drop(db_, "DELETE FROM spike_buckets WHERE key = ? AND start_ms = ?");
+      for (const auto& [where, count] : batch.spike_buckets) {
+        Statement& s = count > 0 ? put : drop;
+        s.Bind(1, where.first).Bind(2, where.second);
+        if (count > 0) s.Bind(3, count);
+        if (s.Step() != SQLITE_DONE) return Failure("write spike bucket");
         s.Reset();
       }
     }

@@ -64,10 +64,15 @@ struct Batch {
   std::vector<std::pair<std::string, std::string>> pending_removed;  // (key, post id)
   std::map<std::pair<std::string, int32_t>, int64_t> offsets;  // (topic, partition) -> next offset
   std::vector<Silence> silences;                               // upserts by id
+  // Spike rules' hit counts per time bucket, so that a restart keeps the rolling baseline
+  // (an empty baseline would make any burst look like a spike): (key, bucket start ms)
+  // -> count; a count of 0 removes the bucket.
+  std::map<std::pair<std::string, int64_t>, int64_t> spike_buckets;
 
   bool empty() const {
     return incidents.empty() && evidence.empty() && audit.empty() && outbox.empty() &&
-           pending_added.empty() && pending_removed.empty() && offsets.empty() && silences.empty();
+           pending_added.empty() && pending_removed.empty() && offsets.empty() &&
+           silences.empty() && spike_buckets.empty();
   }
 };
 
@@ -96,6 +101,7 @@ class StateStore {
   virtual Result<std::map<int32_t, int64_t>> LoadOffsets(const std::string& topic) = 0;
   virtual Result<std::vector<Incident>> LoadActiveIncidents() = 0;
   virtual Result<std::vector<PendingHit>> LoadPendingHits() = 0;
+  virtual Result<std::map<std::pair<std::string, int64_t>, int64_t>> LoadSpikeBuckets() = 0;
   virtual Result<int64_t> MaxIncidentId() = 0;
   // Silences that end at or after `ended_since_ms` (active, pending and recently expired).
   virtual Result<std::vector<Silence>> LoadSilences(int64_t ended_since_ms) = 0;
