@@ -13,10 +13,11 @@ ingested with `POST /api/v1/posts`; `privacy.cn_resident_id` (owner `legal`, sev
 opens an incident at its first hit, and the posts carry the pack's synthetic ID numbers.
 
   every_channel                  one person of the `legal` role has contacts on WeCom,
-                                 DingTalk (signed), Feishu (signed), a webhook (signed) and
-                                 e-mail: each receiver gets exactly one page for incident 1,
+                                 DingTalk (signed), Feishu (signed), a webhook (signed), Slack,
+                                 PagerDuty (Events v2), Alertmanager (API v2) and e-mail:
+                                 each receiver gets exactly one page for incident 1,
                                  every signature verifies, every page has the incident link
-                                 and the masked ID and never the raw digits; the API shows 5
+                                 and the masked ID and never the raw digits; the API shows 8
                                  delivered deliveries and a `notified` timeline entry.
   retry_after_receiver_down      the webhook answers 503 twice, then 200: three attempts with
                                  one idempotency key, backing off (2 s, 4 s), delivered once;
@@ -208,6 +209,9 @@ class Endpoint:
             return scripted
         if r.problems:
             return self._reject(r)
+        if self.kind == "pagerduty":  # the Events API v2 answer
+            return 202, {"status": "success", "message": "Event processed",
+                         "dedup_key": (r.doc or {}).get("dedup_key")}
         return 200, {"code": 0, "msg": "success"} if self.kind == "feishu" else \
             {"errcode": 0, "errmsg": "ok"} if self.kind in ("wecom", "dingtalk") else {"ok": True}
 
@@ -251,6 +255,35 @@ class Endpoint:
         expected = base64.b64encode(hmac_sha256(f"{timestamp}\n{self.secret}", b"")).decode()
         if sign != expected:
             r.problems.append(f"sign {sign!r} is not {expected!r}")
+
+    def _check_slack(self, r):
+        if r.doc is not None and not (isinstance(r.doc.get("blocks"), list) and r.doc.get("text")):
+            r.problems.append("not an incoming-webhook message (text and blocks)")
+
+    def _check_pagerduty(self, r):
+        d = r.doc or {}
+        if d.get("routing_key") != self.secret:
+            r.problems.append(f"routing_key {d.get('routing_key')!r}")
+        if d.get("event_action") not in ("trigger", "acknowledge", "resolve"):
+            r.problems.append(f"event_action {d.get('event_action')!r}")
+        if not d.get("dedup_key"):
+            r.problems.append("no dedup_key")
+        if d.get("event_action") == "trigger":
+            payload = d.get("payload") or {}
+            for field in ("summary", "source", "severity"):
+                if not payload.get(field):
+                    r.problems.append(f"payload.{field} missing")
+            if payload.get("severity") not in ("critical", "error", "warning", "info"):
+                r.problems.append(f"payload.severity {payload.get('severity')!r}")
+
+    def _check_alertmanager(self, r):
+        alerts = r.doc
+        if not isinstance(alerts, list) or not alerts:
+            r.problems.append("not a list of alerts")
+            return
+        for a in alerts:
+            if not isinstance(a.get("labels"), dict) or "alertname" not in a["labels"]:
+                r.problems.append(f"an alert without labels.alertname: {a}")
 
     def _check_webhook(self, r):
         expected = "sha256=" + hmac.new(self.secret.encode(), r.body, hashlib.sha256).hexdigest()
@@ -558,6 +591,9 @@ def case_every_channel(env, note):
         "/robot/send": Endpoint("dingtalk", secrets["dingtalk"]),
         "/open-apis/bot/v2/hook/legal": Endpoint("feishu", secrets["feishu"]),
         "/hooks/legal": Endpoint("webhook", secrets["webhook"]),
+        "/services/T000/B000/slack": Endpoint("slack"),
+        "/v2/enqueue": Endpoint("pagerduty", "R0UT1NGKEY0000000000000000000000"),
+        "/am/api/v2/alerts": Endpoint("alertmanager"),
     }
     receivers, smtp = HttpReceivers(endpoints), SmtpReceiver()
     try:
@@ -574,13 +610,21 @@ def case_every_channel(env, note):
                 "legal-mail": {"type": "email", "smtp_url": f"smtp://{LOOPBACK}:{smtp.port}",
                                "from": "Vigil <vigil@example.com>", "to": ["legal-team@example.com"],
                                "starttls": False},  # a relay on loopback, as smtp_sender.h allows
+                "legal-slack": {"type": "slack", "url": receivers.url("/services/T000/B000/slack")},
+                "legal-pd": {"type": "pagerduty", "url": receivers.url("/v2/enqueue"),
+                             "routing_key": "R0UT1NGKEY0000000000000000000000"},
+                "legal-am": {"type": "alertmanager", "url": receivers.url("/am"),
+                             "labels": {"team": "legal"}},
             },
             "people": {"alice": {"name": "王丽", "contacts": [
                 {"channel": "legal-wecom", "mention": "13800000001"},
                 {"channel": "legal-ding", "mention": "13800000001"},
                 {"channel": "legal-feishu", "mention": "ou_alice"},
                 {"channel": "legal-hook", "mention": "alice"},
-                {"channel": "legal-mail", "mention": "alice@example.com"}]}},
+                {"channel": "legal-mail", "mention": "alice@example.com"},
+                {"channel": "legal-slack", "mention": "<@U0ALICE>"},
+                {"channel": "legal-pd"},
+                {"channel": "legal-am"}]}},
             "roles": {"legal": {"members": ["alice"]}},
             "policies": {"default": {"levels": [{"notify": ["owner"], "ack_within": "10m"}]}},
         }
@@ -591,11 +635,11 @@ def case_every_channel(env, note):
 
         def settled():
             i = v.incident()
-            return i if i and len(i["deliveries"]) == 5 and all(
+            return i if i and len(i["deliveries"]) == 8 and all(
                 d["state"] in ("delivered", "dead") for d in i["deliveries"]) else None
 
         try:
-            incident = wait_for("5 deliveries, each delivered or dead", settled, 30)
+            incident = wait_for("8 deliveries, each delivered or dead", settled, 30)
         except CaseFailure as e:
             incident = v.incident() or {}
             problems.append(f"{e}; deliveries: {json.dumps(incident.get('deliveries'), ensure_ascii=False)}")
@@ -605,7 +649,7 @@ def case_every_channel(env, note):
                 check(len(got) == 1, f"{len(got)} requests, expected exactly one page")
                 r = got[0]
                 check(not r.problems, "; ".join(r.problems))
-                check(r.status == 200, f"answered {r.status}")
+                check(r.status == (202 if endpoint.kind == "pagerduty" else 200), f"answered {r.status}")
                 if endpoint.kind == "wecom":
                     # A mobile number is a mention only in a text message.
                     check(r.doc["msgtype"] == "text", f"msgtype {r.doc['msgtype']}, expected text")
@@ -619,6 +663,19 @@ def case_every_channel(env, note):
                 elif endpoint.kind == "feishu":
                     check(r.doc["msg_type"] == "interactive", f"msg_type {r.doc['msg_type']}")
                     check("<at id=ou_alice></at>" in r.text, "no <at id=ou_alice> mention")
+                    text = r.text
+                elif endpoint.kind == "slack":
+                    check("<@U0ALICE>" in r.text, "no <@U0ALICE> mention")
+                    text = r.text
+                elif endpoint.kind == "pagerduty":
+                    check(r.doc["event_action"] == "trigger", f"event_action {r.doc['event_action']}")
+                    check(r.doc["payload"]["severity"] == "error", f"high is PagerDuty's error, "
+                                                                   f"got {r.doc['payload']['severity']}")
+                    text = r.text
+                elif endpoint.kind == "alertmanager":
+                    a = r.doc[0]
+                    check(a["labels"].get("team") == "legal", f"labels {a['labels']}")
+                    check(a.get("generatorURL") == link, f"generatorURL {a.get('generatorURL')}")
                     text = r.text
                 else:
                     d = r.doc
@@ -656,15 +713,17 @@ def case_every_channel(env, note):
         incident = v.incident() or {}
         deliveries = incident.get("deliveries", [])
         states = {d["destination"]: (d["state"], d["attempts"], d["last_error"]) for d in deliveries}
-        if sorted(states) != ["legal-ding", "legal-feishu", "legal-hook", "legal-mail", "legal-wecom"] or \
+        if sorted(states) != ["legal-am", "legal-ding", "legal-feishu", "legal-hook", "legal-mail", "legal-pd",
+                              "legal-slack", "legal-wecom"] or \
                 any(s[0] != "delivered" for s in states.values()):
-            problems.append(f"API deliveries are not 5 delivered ones: {json.dumps(states, ensure_ascii=False)}")
+            problems.append(f"API deliveries are not 8 delivered ones: {json.dumps(states, ensure_ascii=False)}")
         if not timeline(incident, "notified"):
             problems.append(f"no `notified` timeline entry: {incident.get('timeline')}")
         if incident.get("evidence") and MASKED_ID not in incident["evidence"][0]["excerpt"]:
             problems.append(f"the evidence is not masked: {incident['evidence'][0]['excerpt']}")
         check(not problems, "\n    " + "\n    ".join(problems))
-        return (f"one page each on wecom, dingtalk, feishu, webhook and email, signatures verified, "
+        return (f"one page each on wecom, dingtalk, feishu, webhook, slack, pagerduty, alertmanager "
+                f"and email, signatures verified, "
                 f"link and masked ID in each; notified: {timeline(incident, 'notified')[0]['detail']}")
     finally:
         receivers.close()
