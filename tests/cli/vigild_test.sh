@@ -59,6 +59,22 @@ printf 'rules:\n  - id: x\n    when: {any: ["re:("]}\n' >"$work/broken.yaml"
 check "--check fails on broken rules" test $? -eq 1
 check "the rule error names file:line" grep -q "broken.yaml:3:" "$work/err"
 
+# The paging file is checked by --check too, every problem with file:line:col.
+cat >"$work/paging.yaml" <<'YAML'
+channels:
+  robot: {type: wecom, url: "http://127.0.0.1:9/send?key=x", budget_per_minute: lots}
+roles:
+  legal: {members: [nobody]}
+YAML
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --set alerts.paging="$work/paging.yaml" --check >/dev/null 2>"$work/err"
+check "--check fails on a bad paging file" test $? -eq 1
+check "the paging error names file:line:col" grep -q "paging.yaml:2:.*budget_per_minute must be a whole number" "$work/err"
+check "every paging problem at once" grep -q "paging.yaml:4:.*role legal: no person named 'nobody'" "$work/err"
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --set alerts.paging="$src/packaging/demo/paging.yaml" --check >/dev/null 2>"$work/err"
+check "--check passes on the demo paging file" test $? -eq 0
+
 # The daemon on the embedded broker, HTTP on a free port.
 cp -r "$src/rules/packs" "$work/rules"
 "$vigild" --set kafka.brokers=embedded --set rules.paths="$work/rules" --set state.dir="$work/state" \
