@@ -18,13 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse Json(int status, const json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return response;
-}
-
 json StatusJson(const ApiContext& context) {
   const auto set = context.rules->current();
   json status = {
@@ -162,10 +155,10 @@ HttpResponse RulesTest(const ApiContext& context, const HttpRequest& request) {
   json rejected = json::array();
   for (const rules::Rejection& r : result.rejections)
     rejected.push_back({{"rule_id", r.rule->def.id}, {"reason", r.reason}});
-  return Json(200, {{"rule_set", set->hash()},
-                    {"hits", hits},
-                    {"rejected", rejected},
-                    {"candidates", result.candidates}});
+  return JsonResponse(200, {{"rule_set", set->hash()},
+                            {"hits", hits},
+                            {"rejected", rejected},
+                            {"candidates", result.candidates}});
 }
 
 HttpResponse RulesList(const ApiContext& context) {
@@ -183,24 +176,33 @@ HttpResponse RulesList(const ApiContext& context) {
                      {"tags", def.tags},
                      {"source", def.where.ToString()}});
   }
-  return Json(200, {{"rule_set", set->hash()}, {"rules", rules}});
+  return JsonResponse(200, {{"rule_set", set->hash()}, {"rules", rules}});
 }
 
 }  // namespace
 
+HttpResponse JsonResponse(int status, const nlohmann::json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
 void RegisterApi(HttpServer& server, ApiContext& context) {
-  server.Route("GET", "/healthz", [](const HttpRequest&) { return Json(200, {{"status", "ok"}}); });
+  server.Route("GET", "/healthz", [](const HttpRequest&) {
+    return JsonResponse(200, {{"status", "ok"}});
+  });
   server.Route("GET", "/readyz", [&context](const HttpRequest&) {
     json reasons = json::array();
     if (!context.rules->current()) reasons.push_back("no rule set loaded");
     if (context.consumer != nullptr && !context.consumer->Snapshot().assigned) {
       reasons.push_back("the consumer has no partitions assigned");
     }
-    if (reasons.empty()) return Json(200, {{"status", "ready"}});
-    return Json(503, {{"status", "not ready"}, {"reasons", reasons}});
+    if (reasons.empty()) return JsonResponse(200, {{"status", "ready"}});
+    return JsonResponse(503, {{"status", "not ready"}, {"reasons", reasons}});
   });
   server.Route("GET", "/api/v1/status",
-               [&context](const HttpRequest&) { return Json(200, StatusJson(context)); });
+               [&context](const HttpRequest&) { return JsonResponse(200, StatusJson(context)); });
   server.Route("GET", "/api/v1/rules",
                [&context](const HttpRequest&) { return RulesList(context); });
   server.Route("POST", "/api/v1/rules/test",
@@ -214,7 +216,7 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
                  {"seconds", outcome.seconds},
                  {"warnings", outcome.warnings}};
     if (!outcome.ok) body["error"] = outcome.error;
-    return Json(outcome.ok ? 200 : 422, body);
+    return JsonResponse(outcome.ok ? 200 : 422, body);
   });
   server.Route("POST", "/api/v1/posts", [&context](const HttpRequest& request) {
     IngestOptions options;
@@ -237,7 +239,7 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
       return HttpResponse::JsonError(auth ? 401 : 400, translated.error().message);
     }
     if (translated->outcome == connectors::DiscourseOutcome::kIgnored) {
-      return Json(200, {{"ignored", translated->reason}});
+      return JsonResponse(200, {{"ignored", translated->reason}});
     }
     if (context.ingest_producer == nullptr)
       return HttpResponse::JsonError(503, "ingest is not available");
@@ -246,7 +248,7 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
                        {{translated->post_id, translated->post_json}}, std::chrono::seconds(15));
     if (!outcome.error.empty())
       return HttpResponse::JsonError(503, "Kafka unavailable: " + outcome.error);
-    return Json(202, {{"accepted", 1}, {"post_id", translated->post_id}});
+    return JsonResponse(202, {{"accepted", 1}, {"post_id", translated->post_id}});
   });
 }
 

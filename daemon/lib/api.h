@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "alerts/pager.h"
 #include "alerts/state_store.h"
 #include "connectors/kafka_consumer.h"
@@ -35,6 +37,8 @@ struct ApiContext {
 };
 
 void RegisterApi(HttpServer& server, ApiContext& context);
+// `body` as compact JSON with `status`; invalid UTF-8 becomes U+FFFD instead of throwing.
+HttpResponse JsonResponse(int status, const nlohmann::json& body);
 // Incidents, silences and acknowledge links (api_incidents.cc); part of RegisterApi.
 void RegisterIncidentApi(HttpServer& server, ApiContext& context);
 

@@ -15,13 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse Json(int status, const json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return response;
-}
-
 std::string HtmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -145,7 +138,7 @@ HttpResponse IncidentsList(const ApiContext& context, const HttpRequest& request
   if (!incidents.ok()) return HttpResponse::JsonError(503, incidents.error().message);
   json out = json::array();
   for (const alerts::Incident& i : *incidents) out.push_back(IncidentJson(i));
-  return Json(200, {{"incidents", out}});
+  return JsonResponse(200, {{"incidents", out}});
 }
 
 // The acknowledge link of a page: GET shows what would be acknowledged and a button
@@ -196,7 +189,7 @@ HttpResponse AckLink(const ApiContext& context, const HttpRequest& request, int6
     return Html(200, fmt::format("Incident {} acknowledged", id),
                 what + "<p>Acknowledged by " + HtmlEscape(by) + ". Escalation stopped.</p>");
   }
-  return Json(200, IncidentJson(*acked));
+  return JsonResponse(200, IncidentJson(*acked));
 }
 
 // /api/v1/incidents/{id}, /api/v1/incidents/{id}/ack, /api/v1/incidents/{id}/resolve
@@ -250,7 +243,7 @@ HttpResponse IncidentItem(const ApiContext& context, const HttpRequest& request)
     body["evidence"] = evidence;
     body["timeline"] = timeline;
     body["deliveries"] = deliveries;
-    return Json(200, body);
+    return JsonResponse(200, body);
   }
   if (action != "ack" && action != "resolve")
     return HttpResponse::JsonError(404, "no such path: " + request.path);
@@ -271,7 +264,7 @@ HttpResponse IncidentItem(const ApiContext& context, const HttpRequest& request)
   if (!incident.ok()) return HttpResponse::JsonError(409, incident.error().message);
   spdlog::info("api: incident {} {} by {}", id, action == "ack" ? "acknowledged" : "resolved",
                actor);
-  return Json(200, IncidentJson(*incident));
+  return JsonResponse(200, IncidentJson(*incident));
 }
 
 // "90s", "30m", "2h", "1d" -> milliseconds.
@@ -298,7 +291,7 @@ HttpResponse SilencesList(const ApiContext& context, const HttpRequest& request)
     if (state.empty() ? s == "expired" : state != "all" && s != state) continue;
     out.push_back(SilenceJson(silence, now_ms));
   }
-  return Json(200, {{"silences", out}});
+  return JsonResponse(200, {{"silences", out}});
 }
 
 // POST /api/v1/silences {"matchers": {...}, "comment": "...", "duration": "2h" | "ends_ms",
@@ -342,7 +335,7 @@ HttpResponse SilenceCreate(const ApiContext& context, const HttpRequest& request
   auto added = context.alerts->AddSilence(std::move(silence));
   if (!added.ok()) return HttpResponse::JsonError(400, added.error().message);
   spdlog::info("api: silence {} created by {}: {}", added->id, added->author, added->comment);
-  return Json(201, SilenceJson(*added, context.alerts->clock().NowMillis()));
+  return JsonResponse(201, SilenceJson(*added, context.alerts->clock().NowMillis()));
 }
 
 // DELETE /api/v1/silences/{id}: expires it now (kept, listed as expired).
@@ -355,7 +348,7 @@ HttpResponse SilenceExpire(const ApiContext& context, const HttpRequest& request
   auto expired = context.alerts->ExpireSilence(*id, actor);
   if (!expired.ok()) return HttpResponse::JsonError(404, expired.error().message);
   spdlog::info("api: silence {} expired by {}", *id, actor);
-  return Json(200, SilenceJson(*expired, context.alerts->clock().NowMillis()));
+  return JsonResponse(200, SilenceJson(*expired, context.alerts->clock().NowMillis()));
 }
 
 }  // namespace

@@ -194,6 +194,23 @@ TEST_F(ApiTest, IngestIs503WhenKafkaIsDown) {
   broker_->SetBrokerDown(1, false);
 }
 
+// One privacy-leak hit through the sink (incident 1, owner legal, community c).
+void ApplyPrivacyHit(AlertSink& sink, const Clock& clock) {
+  alerts::HitEvent hit;
+  hit.incident_key = "privacy.id|community=c";
+  hit.rule_id = "privacy.id";
+  hit.category = rules::Category::kPrivacyLeak;
+  hit.severity = rules::Severity::kHigh;
+  hit.owner = "legal";
+  hit.community = "c";
+  hit.post_id = "p1";
+  hit.excerpt = "my id 110105********002X";
+  hit.at = clock.Now();
+  std::atomic<bool> done{false};
+  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
+  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
+}
+
 TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
   auto store = alerts::OpenSqliteStore((dir_ / "vigil.db").string());
   ASSERT_TRUE(store.ok());
@@ -210,18 +227,7 @@ TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
     return testing::HttpCall(server.port(), method, path, body, headers);
   };
 
-  alerts::HitEvent hit;
-  hit.incident_key = "privacy.id|community=c";
-  hit.rule_id = "privacy.id";
-  hit.category = rules::Category::kPrivacyLeak;
-  hit.severity = rules::Severity::kHigh;
-  hit.owner = "legal";
-  hit.post_id = "p1";
-  hit.excerpt = "my id 110105********002X";
-  hit.at = clock.Now();
-  std::atomic<bool> done{false};
-  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
-  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
+  ApplyPrivacyHit(sink, clock);
 
   auto list = json::parse(call("GET", "/api/v1/incidents?state=open&category=privacy_leak").body);
   ASSERT_EQ(list["incidents"].size(), 1u);
@@ -309,18 +315,7 @@ TEST_F(ApiTest, SilencesAndSignedAcknowledgeLinks) {
   EXPECT_EQ(call("DELETE", "/api/v1/silences/9").status, 404);
 
   // An incident, then its acknowledge link: GET changes nothing, POST acknowledges.
-  alerts::HitEvent hit;
-  hit.incident_key = "privacy.id|community=c";
-  hit.rule_id = "privacy.id";
-  hit.category = rules::Category::kPrivacyLeak;
-  hit.severity = rules::Severity::kHigh;
-  hit.owner = "legal";
-  hit.community = "c";
-  hit.post_id = "p1";
-  hit.at = clock.Now();
-  std::atomic<bool> done{false};
-  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
-  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
+  ApplyPrivacyHit(sink, clock);
   const std::string link = pager.AckUrl(1, "sunmin");
   ASSERT_EQ(link.rfind("http://vigil.test/api/v1/incidents/1/ack?by=sunmin&sig=", 0), 0u) << link;
   const std::string path = link.substr(std::string("http://vigil.test").size());
