@@ -47,9 +47,7 @@ log on a failure) and exits 1 if any case failed, 130 if interrupted. Each vigil
 this process (PR_SET_PDEATHSIG). Talks to nothing but 127.0.0.1. Standard library only.
 """
 
-import argparse
 import base64
-import ctypes
 import email
 import email.policy
 import hashlib
@@ -57,20 +55,18 @@ import hmac
 import http.server
 import json
 import os
-import shutil
 import signal
-import socket
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-LOOPBACK = "127.0.0.1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (LOOPBACK, CaseFailure, Daemon, Env, check, fetch, free_port, stays,  # noqa: E402
+                     wait_for)
+import harness  # noqa: E402
+
 CASES = ("every_channel", "retry_after_receiver_down", "ack_link_and_escalation",
          "kill_between_decision_and_delivery", "silence_holds_then_resolve_notice")
 
@@ -83,78 +79,6 @@ COMMUNITY = "拾光吧"
 def post(post_id, body=f"身份证号{RAW_ID}，麻烦帮我查一下订单", community=COMMUNITY):
     return {"id": post_id, "platform": "tieba", "community": community,
             "url": f"https://tieba.example/p/{post_id}", "body": body}
-
-
-class CaseFailure(Exception):
-    pass
-
-
-class Interrupted(BaseException):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailure(message)
-
-
-def say(text):
-    try:
-        print(text, flush=True)
-    except OSError:
-        pass
-
-
-T0 = time.monotonic()
-
-
-def log(message):
-    say(f"  [{time.monotonic() - T0:6.1f}s] {message}")
-
-
-def wait_for(what, probe, timeout, interval=0.05):
-    """Polls `probe` (returns a truthy value when done) until `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise CaseFailure(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
-
-
-def stays(what, probe, seconds, interval=0.05):
-    """Polls `probe` for `seconds`; fails as soon as it is false (something that must not
-    happen, e.g. a page arriving, is bounded by this window)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        check(probe(), what)
-        time.sleep(interval)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------------- HTTP client
-
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
-
-
-def fetch(method, url, body=None, headers=None, timeout=10):
-    """Returns (status, headers, body bytes); HTTP errors are answers, not exceptions."""
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None and isinstance(body, (dict, list)):
-        request.add_header("Content-Type", "application/json")
-    try:
-        with _http.open(request, timeout=timeout) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 # ---------------------------------------------------------------------------------- receivers
@@ -427,48 +351,31 @@ class SmtpReceiver:
 
 # ------------------------------------------------------------------------------------ vigild
 
-_libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    # vigild must not outlive this test, whatever ends it (even SIGKILL).
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class Vigild:
+class Vigild(Daemon):
     """One vigild on the embedded broker with its own port, state dir, paging file and log.
     A restart is `start()` again: the same arguments, so the same state dir."""
 
-    all = []
-
     def __init__(self, env, name, paging):
-        self.env, self.name = env, name
         self.port = free_port()
         self.base = f"http://{LOOPBACK}:{self.port}"
         self.state_dir = os.path.join(env.tmp, name, "state")
-        self.log_path = os.path.join(env.tmp, name, "vigild.log")
         self.paging_path = os.path.join(env.tmp, name, "paging.yaml")
         os.makedirs(self.state_dir, exist_ok=True)
         paging = dict(paging, public_url=self.base)
         with open(self.paging_path, "w", encoding="utf-8") as f:
             json.dump(paging, f, ensure_ascii=False, indent=2)  # JSON is YAML
-        self.args = [env.vigild,
-                     "--set", "kafka.brokers=embedded",
-                     "--set", f"rules.paths={env.rules}",
-                     "--set", f"rules.cache_dir={env.rules_cache}",
-                     "--set", f"http.listen={LOOPBACK}:{self.port}",
-                     "--set", f"state.dir={self.state_dir}",
-                     "--set", f"alerts.paging={self.paging_path}",
-                     "--set", f"alerts.public_url={self.base}"]
-        self.proc = None
-        Vigild.all.append(self)
+        super().__init__(name, [env.vigild,
+                                "--set", "kafka.brokers=embedded",
+                                "--set", f"rules.paths={env.rules}",
+                                "--set", f"rules.cache_dir={env.rules_cache}",
+                                "--set", f"http.listen={LOOPBACK}:{self.port}",
+                                "--set", f"state.dir={self.state_dir}",
+                                "--set", f"alerts.paging={self.paging_path}",
+                                "--set", f"alerts.public_url={self.base}"],
+                         os.path.join(env.tmp, name, "vigild.log"), env.tmp)
 
     def start(self, timeout=60):
-        with open(self.log_path, "ab") as log_file:
-            self.proc = subprocess.Popen(self.args, cwd=self.env.tmp, stdin=subprocess.DEVNULL,
-                                         stdout=log_file, stderr=log_file,
-                                         preexec_fn=_die_with_parent)
+        super().start()
 
         def ready():
             self.check_alive()
@@ -515,41 +422,6 @@ class Vigild:
         return wait_for(what, lambda: (lambda i: i if i and probe(i) else None)(self.incident()),
                         timeout)
 
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait()
-
-    def tail(self, n=30):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return f"--- {self.name}: no log"
-        return "\n".join([f"--- {self.name} (log {self.log_path}), last {min(n, len(lines))} lines:"]
-                         + lines[-n:])
-
-
-class Env:
-    def __init__(self, args):
-        self.src = os.path.abspath(args.source_dir)
-        self.rules = os.path.join(self.src, "rules", "packs")
-        self.tmp = tempfile.mkdtemp(prefix="vigil-paging-it.")
-        self.rules_cache = os.path.join(self.tmp, "hs-cache")
-        # A private copy: the binary may be rebuilt while this test runs.
-        self.vigild = os.path.join(self.tmp, "bin", "vigild")
-        os.makedirs(os.path.dirname(self.vigild))
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                shutil.copy2(args.vigild, self.vigild)
-                subprocess.run([self.vigild, "--version"], check=True, capture_output=True, timeout=30)
-                break
-            except (OSError, subprocess.SubprocessError) as e:  # missing or half-written
-                if time.monotonic() >= deadline:
-                    raise CaseFailure(f"{args.vigild}: not usable: {e}") from None
-                time.sleep(1)
 
 
 # ------------------------------------------------------------------------------------ checks
@@ -940,70 +812,11 @@ def case_silence_holds_then_resolve_notice(env, note):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--vigild", required=True)
-    ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--only", help="comma-separated cases to run (default: all): " + ",".join(CASES))
-    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = ap.parse_args()
-    only = args.only.split(",") if args.only else list(CASES)
-    unknown = set(only) - set(CASES)
-    if unknown:
-        ap.error(f"unknown case(s): {','.join(sorted(unknown))}")
-
-    def on_signal(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
-
-    env = None
-    failures = 0
-    interrupted = False
-    try:
-        env = Env(args)
-        log(f"temporary directory {env.tmp}")
-        for case in CASES:
-            if case not in only:
-                continue
-            first = len(Vigild.all)
-            t = time.monotonic()
-            try:
-                summary = globals()["case_" + case](env, lambda m, c=case: log(f"{c}: {m}"))
-                say(f"PASS {case} ({time.monotonic() - t:.1f} s): {summary}")
-            except Exception as e:  # a case that breaks reports it and the others still run
-                failures += 1
-                why = str(e) or type(e).__name__
-                if not isinstance(e, CaseFailure):
-                    why = f"{type(e).__name__}: {why}"
-                say(f"FAIL {case}: {why} ({time.monotonic() - t:.1f} s)")
-                for v in Vigild.all[first:]:
-                    say(v.tail())
-            finally:
-                for v in Vigild.all[first:]:
-                    v.kill()
-    except CaseFailure as e:
-        failures += 1
-        say(f"FAIL setup: {e}")
-    except Interrupted as e:
-        interrupted = True
-        say(f"FAIL interrupted: {e}")
-    finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)  # let the cleanup finish
-        for v in Vigild.all:
-            v.kill()
-        if env is not None:
-            if args.keep or os.environ.get("VIGIL_PAGING_KEEP") == "1":
-                say(f"kept {env.tmp}")
-            else:
-                shutil.rmtree(env.tmp, ignore_errors=True)
-    elapsed = time.monotonic() - T0
-    if interrupted:
-        say(f"paging.integration: interrupted after {elapsed:.1f} s")
-        return 130
-    say(f"paging.integration: {'FAILED' if failures else 'passed'} in {elapsed:.1f} s")
-    return 1 if failures else 0
+    return harness.main(
+        __doc__, "paging.integration", CASES,
+        make_env=lambda args: Env(args, prefix="vigil-paging-it."),
+        prepare=lambda env, only: lambda case, note: globals()["case_" + case](env, note),
+        keep_variable="VIGIL_PAGING_KEEP")
 
 
 if __name__ == "__main__":

@@ -45,64 +45,29 @@ this process (PR_SET_PDEATHSIG). Talks to nothing but 127.0.0.1. Standard librar
 kcat, java and mvn (through kafka.sh) on PATH.
 """
 
-import argparse
 import collections
-import ctypes
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-LOOPBACK = "127.0.0.1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import LOOPBACK, CaseFailure, Daemon, check, fetch, free_port, log, say  # noqa: E402
+import harness  # noqa: E402
+
 CASES = ("clean_run", "kill_restart", "two_daemons", "broker_restart", "broker_outage")
+TOOLS = ("vigild", "vigilctl")  # --vigild PATH --vigilctl PATH
 
-
-class CaseFailure(Exception):
-    pass
-
-
-class Interrupted(BaseException):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CaseFailure(message)
-
-
-def say(text):
-    try:
-        print(text, flush=True)
-    except OSError:  # stdout closed (e.g. piped into head): keep going, the cleanup matters more
-        pass
-
-
-def log(message):
-    say(f"  [{time.monotonic() - T0:6.1f}s] {message}")
-
-
-T0 = time.monotonic()
 
 # ------------------------------------------------------------------------------ processes
 
 _children = set()  # helper processes in flight (kafka.sh, kcat, vigilctl)
 _children_lock = threading.Lock()
-_libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    # vigild must not outlive this test, whatever ends it (even SIGKILL).
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _end_child(p, grace=20.0):
@@ -143,79 +108,52 @@ def run(cmd, what, timeout, input_bytes=None, check_rc=True):
     return out, err
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
-
-
 def wait_for(what, probe, timeout, interval=0.1):
-    """Polls `probe` (returns a truthy value when done) until `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise CaseFailure(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """harness.wait_for, polling every 100 ms unless told."""
+    return harness.wait_for(what, probe, timeout, interval)
 
 
 # ---------------------------------------------------------------------------------- vigild
 
 
-class Vigild:
+class Vigild(Daemon):
     """One vigild process with its own HTTP port, state dir and stderr log."""
-
-    all = []
 
     def __init__(self, env, name, topics, group, extra=(), state=None):
         """`state`: the name of the vigild whose state.dir (and so state store) to use: a
         restart of the same instance; by default its own."""
-        self.env, self.name, self.topics, self.group = env, name, topics, group
+        self.topics, self.group = topics, group
         self.port = free_port()
         self.state_dir = os.path.join(env.tmp, "state", state or name)
-        self.log_path = os.path.join(env.tmp, "logs", name + ".log")
+        log_path = os.path.join(env.tmp, "logs", name + ".log")
         os.makedirs(self.state_dir, exist_ok=True)
-        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        self.args = [env.vigild,
-                     "--set", f"kafka.brokers={env.bootstrap}",
-                     "--set", f"kafka.group_id={group}",
-                     "--set", f"kafka.topics.posts={topics.posts}",
-                     "--set", f"kafka.topics.hits={topics.hits}",
-                     "--set", f"kafka.topics.dlq={topics.dlq}",
-                     "--set", f"rules.paths={env.rules}",
-                     "--set", f"rules.cache_dir={env.rules_cache}",
-                     "--set", f"http.listen={LOOPBACK}:{self.port}",
-                     "--set", f"state.dir={self.state_dir}",
-                     "--set", "log.level=warn"]
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        args = [env.vigild,
+                "--set", f"kafka.brokers={env.bootstrap}",
+                "--set", f"kafka.group_id={group}",
+                "--set", f"kafka.topics.posts={topics.posts}",
+                "--set", f"kafka.topics.hits={topics.hits}",
+                "--set", f"kafka.topics.dlq={topics.dlq}",
+                "--set", f"rules.paths={env.rules}",
+                "--set", f"rules.cache_dir={env.rules_cache}",
+                "--set", f"http.listen={LOOPBACK}:{self.port}",
+                "--set", f"state.dir={self.state_dir}",
+                "--set", "log.level=warn"]
         for setting in extra:
-            self.args += ["--set", setting]
-        self.proc = None
+            args += ["--set", setting]
         self.last_status = None
-        Vigild.all.append(self)
-
-    def start(self):
-        with open(self.log_path, "ab") as log_file:
-            self.proc = subprocess.Popen(self.args, cwd=self.env.tmp, stdin=subprocess.DEVNULL,
-                                         stdout=log_file, stderr=log_file,
-                                         preexec_fn=_die_with_parent)
-        return self
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        super().__init__(name, args, log_path, env.tmp)
 
     def status(self):
         """GET /api/v1/status, or None if it does not answer. Fails if vigild exited."""
         if not self.alive():
             raise CaseFailure(f"{self.name} exited unexpectedly with code {self.proc.returncode}")
         try:
-            with _http.open(f"http://{LOOPBACK}:{self.port}/api/v1/status", timeout=5) as r:
-                self.last_status = json.load(r)
-                return self.last_status
+            code, _, body = fetch("GET", f"http://{LOOPBACK}:{self.port}/api/v1/status", timeout=5)
+            if code != 200:
+                return None
+            self.last_status = json.loads(body)
+            return self.last_status
         except (OSError, ValueError):
             return None
 
@@ -271,22 +209,10 @@ class Vigild:
             self.proc.wait()
             raise CaseFailure(f"{self.name} did not exit within {timeout} s of SIGTERM") from None
 
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-        if self.proc is not None:
-            self.proc.wait()
-
     def tail(self, n=25):
-        try:
-            with open(self.log_path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-        except OSError:
-            return f"--- {self.name}: no log"
         status = json.dumps({k: self.last_status.get(k) for k in ("consumer", "pipeline")}) \
             if self.last_status else "none"
-        return "\n".join([f"--- {self.name} (log {self.log_path}), last {min(n, len(lines))} lines:"]
-                         + lines[-n:] + [f"--- {self.name} last status: {status}"])
+        return super().tail(n, footer=[f"--- {self.name} last status: {status}"])
 
 
 def drained(s):
@@ -312,33 +238,13 @@ class Topics:
         self.posts, self.hits, self.dlq = (f"it.{case}.posts", f"it.{case}.hits", f"it.{case}.dlq")
 
 
-class Env:
+class Env(harness.Env):
     def __init__(self, args):
-        self.src = os.path.abspath(args.source_dir)
+        super().__init__(args, prefix="vigil-kafka-it.", tools=TOOLS)
         self.kafka_sh = os.path.join(self.src, "tests", "kafka", "kafka.sh")
-        self.rules = os.path.join(self.src, "rules", "packs")
         self.gen_corpus = os.path.join(self.src, "tests", "bench", "gen_corpus.py")
-        self.tmp = tempfile.mkdtemp(prefix="vigil-kafka-it.")
         self.broker_dir = os.path.join(self.tmp, "broker")
-        self.rules_cache = os.path.join(self.tmp, "hs-cache")
         self.bootstrap = None
-        # Private copies: the binaries may be rebuilt while this test runs.
-        self.vigild = self._copy_binary(args.vigild, "vigild")
-        self.vigilctl = self._copy_binary(args.vigilctl, "vigilctl")
-
-    def _copy_binary(self, path, name):
-        dest = os.path.join(self.tmp, "bin", name)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                shutil.copy2(path, dest)
-                subprocess.run([dest, "--version"], check=True, capture_output=True, timeout=30)
-                return dest
-            except (OSError, subprocess.SubprocessError) as e:  # missing or half-written
-                if time.monotonic() >= deadline:
-                    raise CaseFailure(f"{path}: not usable: {e}") from None
-                time.sleep(1)
 
     def kafka(self, *args, timeout=180):
         out, _ = run([self.kafka_sh, *args], f"kafka.sh {' '.join(args[:1])}", timeout)
@@ -865,115 +771,67 @@ def case_broker_outage(env, topics, note, posts_path, expected):
 # ------------------------------------------------------------------------------------ main
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--vigild", required=True)
-    ap.add_argument("--vigilctl", required=True)
-    ap.add_argument("--source-dir", required=True)
-    ap.add_argument("--only", help="comma-separated cases to run (default: all): " + ",".join(CASES))
-    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = ap.parse_args()
-    only = args.only.split(",") if args.only else list(CASES)
-    unknown = set(only) - set(CASES)
-    if unknown:
-        ap.error(f"unknown case(s): {','.join(sorted(unknown))}")
+def prepare(env, only):
+    """The broker, every case's topics and the corpora they need; returns the case runner."""
+    env.start_broker()
+    log(f"broker at {env.bootstrap}")
+    topics = {case: Topics(case) for case in only}
+    env.create_topics(topics.values())
+    log(f"{3 * len(topics)} topics created")
+    big = small = None
+    if "kill_restart" in only:
+        kill = env.corpus("kill", 24000, seed=404)
+        kill_expected = env.expected_hits(kill)
+    if {"two_daemons", "broker_restart", "broker_outage"} & set(only):
+        big = env.corpus("big", 20000, seed=202)
+        big_expected = env.expected_hits(big)
+    if "broker_restart" in only:
+        small = env.corpus("more", 3000, seed=303)
+        small_expected = env.expected_hits(small)
+    log("corpora generated and matched")
+    runners = {
+        "clean_run": lambda note: case_clean_run(env, topics["clean_run"], note),
+        "kill_restart": lambda note: case_kill_restart(env, topics["kill_restart"], note, kill, kill_expected),
+        "two_daemons": lambda note: case_two_daemons(env, topics["two_daemons"], note, big, big_expected),
+        "broker_restart": lambda note: case_broker_restart(env, topics["broker_restart"], note, big,
+                                                           big_expected, small, small_expected),
+        "broker_outage": lambda note: case_broker_outage(env, topics["broker_outage"], note, big, big_expected),
+    }
+    return lambda case, note: runners[case](note)
 
-    def on_signal(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    env = None
-    failures = 0
-    interrupted = False
+def cleanup(env, failures):
+    """Ends the helpers in flight and stops the broker (killed if it does not stop, which
+    fails the run); on a failure, prints the tails of the broker's logs. Returns how many
+    failures it adds."""
+    with _children_lock:
+        children = list(_children)
+    for p in children:
+        _end_child(p)
+    if env is None or not os.path.isdir(env.broker_dir):
+        return 0
+    added = 0
     try:
-        env = Env(args)
-        log(f"temporary directory {env.tmp}")
-        env.start_broker()
-        log(f"broker at {env.bootstrap}")
-        topics = {case: Topics(case) for case in only}
-        env.create_topics(topics.values())
-        log(f"{3 * len(topics)} topics created")
-        big = small = None
-        if "kill_restart" in only:
-            kill = env.corpus("kill", 24000, seed=404)
-            kill_expected = env.expected_hits(kill)
-        if {"two_daemons", "broker_restart", "broker_outage"} & set(only):
-            big = env.corpus("big", 20000, seed=202)
-            big_expected = env.expected_hits(big)
-        if "broker_restart" in only:
-            small = env.corpus("more", 3000, seed=303)
-            small_expected = env.expected_hits(small)
-        log("corpora generated and matched")
-        runners = {
-            "clean_run": lambda note: case_clean_run(env, topics["clean_run"], note),
-            "kill_restart": lambda note: case_kill_restart(env, topics["kill_restart"], note, kill, kill_expected),
-            "two_daemons": lambda note: case_two_daemons(env, topics["two_daemons"], note, big, big_expected),
-            "broker_restart": lambda note: case_broker_restart(env, topics["broker_restart"], note, big,
-                                                               big_expected, small, small_expected),
-            "broker_outage": lambda note: case_broker_outage(env, topics["broker_outage"], note, big, big_expected),
-        }
-        for case in CASES:
-            if case not in only:
-                continue
-            first = len(Vigild.all)
-            t = time.monotonic()
-            try:
-                summary = runners[case](lambda m, c=case: log(f"{c}: {m}"))
-                say(f"PASS {case} ({time.monotonic() - t:.1f} s): {summary}")
-            except (CaseFailure, AssertionError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
-                failures += 1
-                why = str(e) or type(e).__name__
-                if not isinstance(e, CaseFailure):
-                    why = f"{type(e).__name__}: {why}"
-                say(f"FAIL {case}: {why} ({time.monotonic() - t:.1f} s)")
-                for v in Vigild.all[first:]:
-                    say(v.tail())
-            finally:
-                for v in Vigild.all[first:]:
-                    v.kill()
+        run([env.kafka_sh, "stop", env.broker_dir], "kafka.sh stop", 60)
     except CaseFailure as e:
-        failures += 1
-        say(f"FAIL setup: {e}")
-    except Interrupted as e:
-        interrupted = True
-        say(f"FAIL interrupted: {e}")
-    finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)  # let the cleanup finish
-        for v in Vigild.all:
-            v.kill()
-        with _children_lock:
-            children = list(_children)
-        for p in children:
-            _end_child(p)
-        if env is not None:
-            if os.path.isdir(env.broker_dir):
-                try:
-                    run([env.kafka_sh, "stop", env.broker_dir], "kafka.sh stop", 60)
-                except CaseFailure as e:
-                    say(f"FAIL cleanup: {e}; killing the broker")
-                    run([env.kafka_sh, "kill", env.broker_dir], "kafka.sh kill", 30, check_rc=False)
-                    failures += 1
-                if failures:
-                    for name in ("server.log", "kafka.log"):
-                        path = os.path.join(env.broker_dir, name)
-                        if os.path.exists(path):
-                            with open(path, errors="replace") as f:
-                                tail = f.read().splitlines()[-15:]
-                            say(f"--- broker {name}, last lines:\n" + "\n".join(tail))
-            if args.keep or os.environ.get("VIGIL_KAFKA_KEEP") == "1":
-                say(f"kept {env.tmp}")
-            else:
-                shutil.rmtree(env.tmp, ignore_errors=True)
-    elapsed = time.monotonic() - T0
-    if interrupted:
-        say(f"kafka.integration: interrupted after {elapsed:.1f} s")
-        return 130
-    say(f"kafka.integration: {'FAILED' if failures else 'passed'} in {elapsed:.1f} s")
-    return 1 if failures else 0
+        say(f"FAIL cleanup: {e}; killing the broker")
+        run([env.kafka_sh, "kill", env.broker_dir], "kafka.sh kill", 30, check_rc=False)
+        added += 1
+    if failures + added:
+        for name in ("server.log", "kafka.log"):
+            path = os.path.join(env.broker_dir, name)
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    tail = f.read().splitlines()[-15:]
+                say(f"--- broker {name}, last lines:\n" + "\n".join(tail))
+    return added
+
+
+def main():
+    return harness.main(
+        __doc__, "kafka.integration", CASES, make_env=Env, prepare=prepare, cleanup=cleanup,
+        keep_variable="VIGIL_KAFKA_KEEP", tools=TOOLS,
+        case_errors=(CaseFailure, AssertionError, OSError, ValueError, KeyError, subprocess.SubprocessError))
 
 
 if __name__ == "__main__":
