@@ -64,6 +64,7 @@ Status IncidentEngine::Restore(StateStore& store) {
     keys_[incident.key].active_incident = incident.id;
     evidence_count_[incident.id] =
         options_.max_evidence;  // conservative: no more evidence rows after restart
+    Track(incident);
     active_by_id_[incident.id] = std::move(incident);
   }
   auto max_silence = store.MaxSilenceId();
@@ -249,7 +250,8 @@ void IncidentEngine::Open(const HitEvent& first, KeyState& state, std::string re
   state.active_incident = incident.id;
   Record(batch, incident, "vigil", "opened", reason);
   PageLevel(incident, "open", batch);
-  batch.incidents.push_back(incident);
+  batch.Put(incident);
+  Track(incident);
   active_by_id_[incident.id] = std::move(incident);
 }
 
@@ -298,7 +300,7 @@ void IncidentEngine::Escalate(Incident& incident, int64_t now_ms, Batch& batch) 
   }
   incident.updated_ms = now_ms;
   PageLevel(incident, step, batch);
-  batch.incidents.push_back(incident);
+  batch.Put(incident);
 }
 
 void IncidentEngine::AddToIncident(Incident& incident, const HitEvent& hit, Batch& batch) {
@@ -311,7 +313,7 @@ void IncidentEngine::AddToIncident(Incident& incident, const HitEvent& hit, Batc
         incident.id, Evidence{hit.post_id, hit.url, hit.excerpt, hit.content_hash, now_ms});
     ++evidence;
   }
-  batch.incidents.push_back(incident);
+  batch.Put(incident);
 }
 
 void IncidentEngine::Tick(Batch& batch) {
@@ -330,7 +332,7 @@ void IncidentEngine::Tick(Batch& batch) {
         incident.updated_ms = now_ms;
         PageLevel(incident, fmt::format("level-{}-released-{}", incident.escalation_level, now_ms),
                   batch);
-        batch.incidents.push_back(incident);
+        batch.Put(incident);
       } else if (incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) {
         Escalate(incident, now_ms, batch);
       } else if (const auto every = PolicyFor(incident).renotify_every;
@@ -342,7 +344,7 @@ void IncidentEngine::Tick(Batch& batch) {
                     .levels[std::min<size_t>(incident.escalation_level,
                                              PolicyFor(incident).levels.size() - 1)]
                     .notify);
-        batch.incidents.push_back(incident);
+        batch.Put(incident);
       }
     } else if (muted && !incident.page_held &&
                ((incident.next_escalation_ms > 0 && now_ms >= incident.next_escalation_ms) ||
@@ -352,7 +354,7 @@ void IncidentEngine::Tick(Batch& batch) {
       // A step fell due while muted: hold it, once, and say so in the timeline.
       incident.page_held = true;
       Record(batch, incident, "vigil", "page held", MutedBy(incident, now_ms));
-      batch.incidents.push_back(incident);
+      batch.Put(incident);
     }
     if (incident.resolve_after_s > 0 &&
         now_ms - incident.last_hit_ms >= incident.resolve_after_s * 1000) {
@@ -365,9 +367,10 @@ void IncidentEngine::Tick(Batch& batch) {
           batch, incident, "vigil", "resolved",
           fmt::format("no hits for {}", Duration(std::chrono::seconds(incident.resolve_after_s))));
       Enqueue(incident, "resolve", "resolve", batch);
-      batch.incidents.push_back(incident);
+      batch.Put(incident);
       keys_[incident.key].active_incident = 0;
       evidence_count_.erase(incident.id);
+      Untrack(incident);
       it = active_by_id_.erase(it);
       continue;
     }
@@ -408,7 +411,7 @@ Result<Incident> IncidentEngine::Acknowledge(int64_t id, const std::string& acto
   Record(batch, incident, actor, "acknowledged", "");
   // Tells whoever was paged that someone has it (PagerDuty: the acknowledge event).
   Enqueue(incident, "acknowledge", "ack", batch);
-  batch.incidents.push_back(incident);
+  batch.Put(incident);
   return incident;
 }
 
@@ -417,6 +420,7 @@ Result<Incident> IncidentEngine::Resolve(int64_t id, const std::string& actor,
   auto it = active_by_id_.find(id);
   if (it == active_by_id_.end()) return Error{fmt::format("incident {} is not open", id)};
   Incident incident = std::move(it->second);
+  Untrack(incident);
   active_by_id_.erase(it);
   evidence_count_.erase(id);
   keys_[incident.key].active_incident = 0;
@@ -428,7 +432,7 @@ Result<Incident> IncidentEngine::Resolve(int64_t id, const std::string& actor,
   incident.page_held = false;
   Record(batch, incident, actor, "resolved", comment);
   Enqueue(incident, "resolve", "resolve", batch);
-  batch.incidents.push_back(incident);
+  batch.Put(incident);
   return incident;
 }
 
@@ -439,14 +443,26 @@ std::string IncidentEngine::MutedBy(const Incident& incident, int64_t now_ms) co
     }
   }
   if (incident.severity < rules::Severity::kCritical && !incident.community.empty()) {
-    for (const auto& [id, other] : active_by_id_) {
-      if (id != incident.id && other.severity == rules::Severity::kCritical &&
-          other.community == incident.community) {
-        return fmt::format("inhibited by critical incident {} in {}", id, incident.community);
-      }
+    auto critical = critical_by_community_.find(incident.community);
+    if (critical != critical_by_community_.end() && !critical->second.empty()) {
+      return fmt::format("inhibited by critical incident {} in {}", *critical->second.begin(),
+                         incident.community);
     }
   }
   return "";
+}
+
+void IncidentEngine::Track(const Incident& incident) {
+  if (incident.severity == rules::Severity::kCritical && !incident.community.empty()) {
+    critical_by_community_[incident.community].insert(incident.id);
+  }
+}
+
+void IncidentEngine::Untrack(const Incident& incident) {
+  auto it = critical_by_community_.find(incident.community);
+  if (it == critical_by_community_.end()) return;
+  it->second.erase(incident.id);
+  if (it->second.empty()) critical_by_community_.erase(it);
 }
 
 Result<Silence> IncidentEngine::AddSilence(Silence silence, Batch& batch) {

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -74,6 +75,10 @@ class IncidentEngine {
                      int64_t now_ms, Batch& batch) const;
   bool SpikeHolds(const rules::SpikeSpec& spike, const KeyState& state, int64_t now_ms,
                   std::string& reason) const;
+  // The index of open critical incidents by community (inhibition), kept with
+  // active_by_id_.
+  void Track(const Incident& incident);
+  void Untrack(const Incident& incident);
   static void DropBuckets(const std::string& key, KeyState& state, Batch& batch);
   void Enqueue(const Incident& incident, std::string_view kind, std::string_view step, Batch& batch,
                const std::vector<std::string>& targets = {}) const;
@@ -90,6 +95,7 @@ class IncidentEngine {
   std::map<int64_t, Incident> active_by_id_;
   std::map<int64_t, size_t> evidence_count_;
   std::map<int64_t, Silence> silences_;
+  std::unordered_map<std::string, std::set<int64_t>> critical_by_community_;
   int64_t next_id_ = 1;
   int64_t next_silence_id_ = 1;
 };

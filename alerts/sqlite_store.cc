@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -358,7 +359,11 @@ class SqliteStore : public StateStore {
                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       Statement s(db_, sql.c_str());
       if (!s.ok()) return Failure("prepare incidents");
-      for (const Incident& i : batch.incidents) {
+      // A batch holds an incident once per change; only its last state is written.
+      std::unordered_set<int64_t> written;
+      for (auto it = batch.incidents.rbegin(); it != batch.incidents.rend(); ++it) {
+        const Incident& i = *it;
+        if (!written.insert(i.id).second) continue;
         s.Bind(1, i.id).Bind(2, i.key).Bind(3, i.rule_id).Bind(4, rules::CategoryName(i.category));
         s.Bind(5, rules::SeverityName(i.severity)).Bind(6, i.owner).Bind(7, i.community);
         s.Bind(8, IncidentStateName(i.state))
@@ -499,7 +504,8 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStore(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(db, path);
   sqlite3_busy_timeout(db, 5000);
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=16384"}) {
     char* message = nullptr;
     if (sqlite3_exec(db, pragma, nullptr, nullptr, &message) != SQLITE_OK) {
       Error error{path + ": " + pragma + ": " + (message ? message : "failed")};

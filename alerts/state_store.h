@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "alerts/incident.h"
@@ -68,6 +69,18 @@ struct Batch {
   // (an empty baseline would make any burst look like a spike): (key, bucket start ms)
   // -> count; a count of 0 removes the bucket.
   std::map<std::pair<std::string, int64_t>, int64_t> spike_buckets;
+
+  // Records an incident's new state: once per incident and batch (a later change
+  // replaces the earlier one in place), in the order incidents were first changed.
+  void Put(const Incident& incident) {
+    auto [slot, fresh] = incident_slots.try_emplace(incident.id, incidents.size());
+    if (fresh) {
+      incidents.push_back(incident);
+    } else {
+      incidents[slot->second] = incident;
+    }
+  }
+  std::unordered_map<int64_t, size_t> incident_slots;  // id -> index in incidents (Put)
 
   bool empty() const {
     return incidents.empty() && evidence.empty() && audit.empty() && outbox.empty() &&
