@@ -289,14 +289,15 @@ DeliveryResult Pager::Expand(const OutboxEntry& decision) {
   const std::string what = decision.kind == "page" || decision.kind == "reminder"
                                ? fmt::format("{} (level {})", decision.kind, Int(p, "level"))
                                : decision.kind + " notice";
-  if (children.empty()) ++stats_.nobody;
+  const bool page = decision.kind == "page" || decision.kind == "reminder";
+  if (page && children.empty()) ++stats_.nobody;
   const std::string detail =
       children.empty()
           ? fmt::format("{}: nobody to send it to; {}", what, fmt::join(notes, "; "))
           : fmt::format("{}: {}", what,
                         notes.empty() ? fmt::format("{} destination(s)", children.size())
                                       : fmt::format("{}", fmt::join(notes, "; ")));
-  if (decision.kind != "acknowledge" && decision.kind != "resolve" && children.empty()) {
+  if (page && children.empty()) {
     spdlog::warn("incident {}: {}", decision.incident_id, detail);
   }
   audit.push_back({decision.incident_id, now_ms, "vigil", "notified", detail});
