@@ -142,7 +142,17 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   }
   alerts::PagerOptions pager_options;
   pager_options.public_url = config.alerts.public_url;
+  // Links in pages: alerts.public_url, else the paging file's, else this listener (its
+  // port once bound, for port 0).
   const bool derive_url = pager_options.public_url.empty() && (*paging)->public_url.empty();
+  if (derive_url) {
+    pager_options.public_url = "http://" + config.http.listen();
+    if (config.http.host == "0.0.0.0" || config.http.host == "::") {
+      spdlog::warn(
+          "paging: links in pages point at {}, which people cannot open; set alerts.public_url",
+          pager_options.public_url);
+    }
+  }
   pager_options.link_secret = *link_secret;
   PagingService paging_service(**store, SystemClock::Instance(), *paging, pager_options);
 
@@ -214,7 +224,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     spdlog::error("{}", started.error().message);
     return 1;
   }
-  if (derive_url) {
+  if (derive_url && config.http.port == 0) {
     HttpConfig bound = config.http;
     bound.port = http.port();
     paging_service.pager().SetPublicUrl("http://" + bound.listen());
