@@ -18,21 +18,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
-lacks() { ! grep -qF -- "$2" <<<"$1"; }
-wait_for() {  # wait_for SECONDS COMMAND... : polls a condition that real work makes true
-  local until=$((SECONDS + $1))
-  shift
-  while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() {  # run ARGS... ; sets rc, out, err
   "$ctl" "$@" >"$work/out" 2>"$work/err"
   rc=$?
@@ -212,5 +198,4 @@ check "the message names the server" contains "$err" "vigilctl: cannot connect t
 run incidents ack 1 2 3
 check "ack stops at the first connection failure" test "$(grep -c "cannot connect" <<<"$err")" -eq 1
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -7,19 +7,7 @@ ctl=$1
 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passes=0
-
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $name"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run() {  # run ARGS... ; sets rc, out, err
   "$ctl" "$@" >"$work/out" 2>"$work/err"
@@ -93,5 +81,4 @@ if [ -f "$src/tests/data/demo_feed.jsonl" ]; then
   check "the demo feed produces hits" test "$(wc -l <"$work/out")" -ge 20
 fi
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

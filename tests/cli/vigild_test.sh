@@ -15,20 +15,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
-wait_for() {  # wait_for SECONDS COMMAND... : polls a condition that real work makes true
-  local until=$((SECONDS + $1))
-  shift
-  while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$vigild" --help >/dev/null 2>&1
 check "--help exits 0" test $? -eq 0
@@ -122,5 +109,4 @@ daemon_pid=
 check "SIGTERM exits 0" test $rc -eq 0
 check "SIGTERM drains and reports" grep -q "vigild stopped: 10 posts consumed" "$work/daemon.log"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
