@@ -176,10 +176,15 @@ HttpResponse AckLink(const ApiContext& context, const HttpRequest& request, int6
                            "told.</p>",
                            HtmlEscape(request.path), HtmlEscape(request.query), HtmlEscape(by)));
   }
-  auto acked = context.alerts->Acknowledge(id, by + " (page link)");
   const bool html =
       request.header("content-type").starts_with("application/x-www-form-urlencoded") ||
       request.header("accept").find("text/html") != std::string::npos;
+  if (incident.state == alerts::IncidentState::kAcknowledged && html) {
+    // Two people pressed the button: tell the second who has it.
+    return Html(200, fmt::format("Incident {} is already acknowledged", id),
+                what + "<p>Acknowledged by " + HtmlEscape(incident.acked_by) + ".</p>");
+  }
+  auto acked = context.alerts->Acknowledge(id, by + " (page link)");
   if (!acked.ok()) {
     return html ? Html(409, "Not acknowledged", "<p>" + HtmlEscape(acked.error().message) + "</p>")
                 : HttpResponse::JsonError(409, acked.error().message);

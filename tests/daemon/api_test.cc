@@ -336,6 +336,15 @@ TEST_F(ApiTest, SilencesAndSignedAcknowledgeLinks) {
   auto incident = json::parse(call("GET", "/api/v1/incidents/1").body);
   EXPECT_EQ(incident["state"], "acknowledged");
   EXPECT_EQ(incident["acknowledged"]["by"], "sunmin (page link)");
+  // A second person's link: told who has it, the acknowledgement stays sunmin's.
+  const std::string other =
+      pager.AckUrl(1, "wangli").substr(std::string("http://vigil.test").size());
+  auto second = call("POST", other, "", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(second.status, 200);
+  EXPECT_NE(second.body.find("already acknowledged"), std::string::npos) << second.body;
+  EXPECT_NE(second.body.find("Acknowledged by sunmin (page link)"), std::string::npos);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/incidents/1").body)["acknowledged"]["by"],
+            "sunmin (page link)");
   sink.Stop();
   context_.alerts = nullptr;
   context_.store = nullptr;
