@@ -76,7 +76,7 @@ struct RunResult {
   int64_t opened = 0, resolved = 0, escalated = 0;
   size_t active_at_end = 0, keys_at_end = 0;
   // The store, after the run.
-  Rows stored;
+  Rows stored;  // rows in each table at the end (pending_added: rows in pending_hits)
   int64_t db_live = 0, wal_live = 0;    // at the end of the run, before closing
   int64_t db_bytes = 0, wal_bytes = 0;  // after a checkpoint (TRUNCATE)
   int64_t freelist_pages = 0, page_size = 0;
