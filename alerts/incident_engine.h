@@ -8,6 +8,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <span>
@@ -55,6 +56,9 @@ class IncidentEngine {
   std::string MutedBy(const Incident& incident, int64_t now_ms) const;
 
   size_t active_incidents() const { return active_by_id_.size(); }
+  void ForEachActive(const std::function<void(const Incident&)>& visit) const {
+    for (const auto& [id, incident] : active_by_id_) visit(incident);
+  }
   size_t tracked_keys() const { return keys_.size(); }
 
  private:

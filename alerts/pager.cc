@@ -106,6 +106,12 @@ Pager::Pager(StateStore& store, const Clock& clock, std::shared_ptr<const Paging
       sender_(sender),
       options_(std::move(options)) {
   SetPublicUrl(options_.public_url.empty() ? config_->public_url : options_.public_url);
+  for (const auto& [name, channel] : config_->channels) channel_stats_.try_emplace(name);
+}
+
+ChannelStats& Pager::StatsOf(const std::string& channel) {
+  auto found = channel_stats_.find(channel);
+  return found == channel_stats_.end() ? unknown_channel_ : found->second;
 }
 
 void Pager::SetPublicUrl(std::string url) {
@@ -357,7 +363,9 @@ DeliveryResult Pager::Send(const ChannelConfig& channel, const Notification& not
   ProfileSender sender(sender_, channel.name);
   DeliveryResult result = FromOutcome(alerts::Deliver(*notifier, sender, notification, now_ms));
   result.detail = fmt::format("{}: {}", channel.name, result.detail);
-  ++(result.kind == DeliveryResult::Kind::kDelivered ? stats_.sent : stats_.failed);
+  const bool delivered = result.kind == DeliveryResult::Kind::kDelivered;
+  ++(delivered ? stats_.sent : stats_.failed);
+  ++(delivered ? StatsOf(channel.name).sent : StatsOf(channel.name).failed);
   return result;
 }
 
@@ -412,11 +420,13 @@ void Pager::DeliverDestination(const std::string& destination, const std::vector
                       std::chrono::seconds((wait_ms + 999) / 1000)};
       }
       stats_.deferred += n;
+      StatsOf(channel.name).deferred += n;
       return;
     }
     via = &failover->second;
     why = fmt::format("{} is rate limited; sent via {}", channel.name, via->name);
     stats_.failovers += n;
+    StatsOf(channel.name).failover += n;
   }
   for (size_t k = 0; k < singles; ++k)
     results[indexes[k]] = Send(channel, ToNotification(due[indexes[k]]));
@@ -446,6 +456,7 @@ void Pager::DeliverDestination(const std::string& destination, const std::vector
   if (folded.size() > 1) {
     ++stats_.digests;
     stats_.folded += folded.size();
+    StatsOf(channel.name).folded += folded.size();
   }
   for (size_t k = singles; k < n; ++k) {
     results[indexes[k]] = sent;
@@ -471,6 +482,7 @@ std::vector<DeliveryResult> Pager::Deliver(const std::vector<OutboxEntry>& due) 
 }
 
 void Pager::OnDead(const OutboxEntry& entry, const std::string& error) {
+  if (!entry.destination.empty()) ++StatsOf(entry.destination).dead;
   const int64_t now_ms = clock_.NowMillis();
   Batch batch;
   batch.audit.push_back({entry.incident_id, now_ms, "vigil", "delivery failed",

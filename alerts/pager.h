@@ -51,6 +51,16 @@ struct PagerStats {
   std::atomic<uint64_t> nobody{0};     // decisions that found nobody to page
 };
 
+// Deliveries by channel and what became of them (vigil_pages_total{channel,outcome}).
+struct ChannelStats {
+  std::atomic<uint64_t> sent{0};      // delivered
+  std::atomic<uint64_t> failed{0};    // an attempt failed (retried unless dead)
+  std::atomic<uint64_t> dead{0};      // given up
+  std::atomic<uint64_t> folded{0};    // folded into a digest
+  std::atomic<uint64_t> failover{0};  // sent on this channel's failover channel instead
+  std::atomic<uint64_t> deferred{0};  // held for this channel's rate budget
+};
+
 class Pager {
  public:
   // `sender` delivers every rendered request (HTTP and SMTP; see MakeChannelSender).
@@ -76,6 +86,8 @@ class Pager {
   std::map<std::string, int> BudgetRemaining();
 
   const PagerStats& stats() const { return stats_; }
+  // One entry per channel of the paging file (fixed for the pager's life).
+  const std::map<std::string, ChannelStats>& channel_stats() const { return channel_stats_; }
 
  private:
   struct Recipients {
@@ -102,6 +114,9 @@ class Pager {
   std::mutex budgets_mutex_;                   // BudgetRemaining is read from the API's threads
   std::map<std::string, RateBudget> budgets_;  // GUARDED_BY(budgets_mutex_)
   PagerStats stats_;
+  std::map<std::string, ChannelStats> channel_stats_;  // keys fixed at construction
+  ChannelStats unknown_channel_;                       // a channel no longer configured
+  ChannelStats& StatsOf(const std::string& channel);
 };
 
 // Sends http(s):// requests with an HttpSender and smtp(s):// ones with an SmtpSender,

@@ -129,6 +129,7 @@ class MatchRun {
     MarkAlwaysCandidates();
     CollectCandidates();
     out_.candidates = uint32_t(s_.candidates.size());
+    out_.candidate_rules.assign(s_.candidates.begin(), s_.candidates.end());
     for (uint32_t r : s_.candidates) Confirm(r);
     Render();
     return Status::Ok();

@@ -51,10 +51,12 @@ struct MatchResult {
   std::vector<Hit> hits;
   std::vector<Rejection> rejections;
   uint32_t candidates = 0;  // rules whose parts all occurred in the prefilter scan
+  std::vector<uint32_t> candidate_rules;  // their indexes in RuleSet::rules()
   void clear() {
     hits.clear();
     rejections.clear();
     candidates = 0;
+    candidate_rules.clear();
   }
 };
 

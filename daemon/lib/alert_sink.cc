@@ -52,9 +52,10 @@ void AlertSink::Accept(std::vector<alerts::HitEvent> hits, const SourcePosition&
 Status AlertSink::CommitLocked(alerts::Batch& batch) {
   const auto start = std::chrono::steady_clock::now();
   Status status = store_.Apply(batch);
-  stats_.commit_nanoseconds +=
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count();
+  const auto took = std::chrono::steady_clock::now() - start;
+  stats_.commit_nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+  if (options_.metrics != nullptr)
+    options_.metrics->commit_duration().Observe(std::chrono::duration<double>(took).count());
   if (status.ok()) {
     ++stats_.commits;
     if (!batch.outbox.empty() && options_.on_outbox) options_.on_outbox();
@@ -75,6 +76,7 @@ void AlertSink::Run() {
   auto next_tick = std::chrono::steady_clock::now() + options_.tick_interval;
   auto backoff = std::chrono::milliseconds(100);
   std::vector<Item> items;
+  std::vector<int64_t> produced_ms;  // Kafka timestamps of the batch's applied posts
   for (;;) {
     bool stopping = false;
     {
@@ -94,12 +96,14 @@ void AlertSink::Run() {
       std::lock_guard engine_lock(engine_mutex_);
       // If the commit fails the engine is rebuilt from the store; so is this fence.
       const std::map<connectors::PartitionKey, int64_t> applied_before = applied_;
+      produced_ms.clear();
       for (const Item& item : items) {
         int64_t& applied = applied_[item.position.partition];
         if (item.position.offset < applied) {
           ++stats_.replays_skipped;  // applied before a crash; consumed again since
           continue;
         }
+        if (item.position.timestamp_ms >= 0) produced_ms.push_back(item.position.timestamp_ms);
         engine_->OnHits(item.hits, batch);
         applied = item.position.offset + 1;
         batch.offsets[{item.position.partition.topic, item.position.partition.partition}] = applied;
@@ -114,6 +118,13 @@ void AlertSink::Run() {
                        entry.detail.empty() ? "" : ": ", entry.detail);
         }
         stats_.posts += items.size();
+        if (options_.metrics != nullptr) {
+          const int64_t now_ms = clock_.NowMillis();
+          for (int64_t ms : produced_ms) {
+            options_.metrics->end_to_end_latency().Observe(
+                static_cast<double>(std::max<int64_t>(0, now_ms - ms)) / 1000.0);
+          }
+        }
         for (Item& item : items) item.done();
         items.clear();
         backoff = std::chrono::milliseconds(100);
@@ -196,6 +207,23 @@ std::map<int32_t, int64_t> AlertSink::ResumeOffsets(const std::string& topic) {
 size_t AlertSink::active_incidents() const {
   std::lock_guard lock(engine_mutex_);
   return engine_ ? engine_->active_incidents() : 0;
+}
+
+std::map<std::tuple<rules::Category, rules::Severity, alerts::IncidentState>, size_t>
+AlertSink::ActiveIncidentCounts() const {
+  std::map<std::tuple<rules::Category, rules::Severity, alerts::IncidentState>, size_t> counts;
+  std::lock_guard lock(engine_mutex_);
+  if (engine_) {
+    engine_->ForEachActive([&](const alerts::Incident& incident) {
+      ++counts[{incident.category, incident.severity, incident.state}];
+    });
+  }
+  return counts;
+}
+
+size_t AlertSink::queued() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
 }
 
 }  // namespace vigil::daemon

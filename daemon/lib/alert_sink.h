@@ -12,14 +12,17 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "alerts/incident_engine.h"
 #include "alerts/state_store.h"
 #include "core/clock.h"
 #include "daemon/lib/hit_sink.h"
+#include "daemon/lib/metrics.h"
 
 namespace vigil::daemon {
 
@@ -34,6 +37,7 @@ struct AlertSinkOptions {
   bool fence_replays = true;
   // Called after a commit that enqueued pages (wakes the outbox dispatcher).
   std::function<void()> on_outbox;
+  Metrics* metrics = nullptr;  // commit duration and end-to-end latency histograms
 };
 
 struct AlertSinkStats {
@@ -77,6 +81,10 @@ class AlertSink : public HitSink {
   const AlertSinkStats& stats() const { return stats_; }
   const Clock& clock() const { return clock_; }
   size_t active_incidents() const;
+  // Open and acknowledged incidents by category, severity and state.
+  std::map<std::tuple<rules::Category, rules::Severity, alerts::IncidentState>, size_t>
+  ActiveIncidentCounts() const;
+  size_t queued() const;  // posts waiting for the committer
 
  private:
   struct Item {
@@ -98,7 +106,7 @@ class AlertSink : public HitSink {
   mutable std::mutex engine_mutex_;
   std::unique_ptr<alerts::IncidentEngine> engine_;  // GUARDED_BY(engine_mutex_)
 
-  std::mutex queue_mutex_;
+  mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Item> queue_;  // GUARDED_BY(queue_mutex_)
   bool stopping_ = false;   // GUARDED_BY(queue_mutex_)

@@ -17,6 +17,7 @@
 #include "connectors/kafka_producer.h"
 #include "daemon/lib/alert_sink.h"
 #include "daemon/lib/api.h"
+#include "daemon/lib/daemon_metrics.h"
 #include "daemon/lib/demo_feed.h"
 #include "daemon/lib/hit_sink.h"
 #include "daemon/lib/http_server.h"
@@ -155,6 +156,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   }
   pager_options.link_secret = *link_secret;
   PagingService paging_service(**store, SystemClock::Instance(), *paging, pager_options);
+  Metrics metrics;
 
   AlertSinkOptions sink_options;
   sink_options.topic = config.kafka.topics.posts;
@@ -164,6 +166,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   sink_options.on_outbox = [&paging_service] { paging_service.Wake(); };
   sink_options.log_hit_excerpts = !config.demo.feed.empty();
   sink_options.fence_replays = !config.kafka.embedded();
+  sink_options.metrics = &metrics;
   AlertSink sink(**store, SystemClock::Instance(), sink_options);
   if (Status started = sink.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
@@ -204,6 +207,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   pipeline_options.dlq_topic = config.kafka.topics.dlq;
   pipeline_options.limits = {config.pipeline.max_post_bytes,
                              static_cast<size_t>(config.pipeline.max_json_depth)};
+  pipeline_options.metrics = &metrics;
   Pipeline pipeline(pipeline_options, rules, **consumer, **producer, sink);
 
   HttpServer http({config.http.host, config.http.port, config.http.max_body_bytes,
@@ -220,6 +224,9 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   api.store = store->get();
   api.pager = &paging_service.pager();
   RegisterApi(http, api);
+  RegisterMetricsRoute(http, metrics);
+  AddDaemonSources(metrics, {&pipeline, consumer->get(), producer->get(), config.kafka.topics.posts,
+                             &sink, store->get(), &paging_service.pager(), &rules, &http});
   if (Status started = http.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
     return 1;

@@ -20,6 +20,7 @@ namespace vigil::daemon {
 struct SourcePosition {
   connectors::PartitionKey partition;
   int64_t offset = 0;
+  int64_t timestamp_ms = -1;  // the message's Kafka timestamp; -1 when it has none
 };
 
 class HitSink {

@@ -59,6 +59,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    route_ = "none";
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
     parser_->header_limit(64 * 1024);
@@ -104,6 +105,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.remote = remote_;
+    route_ = server_.RouteLabel(request);
     ++server_.requests_;
     HttpResponse response;
     try {
@@ -116,6 +118,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Respond(HttpResponse response, bool keep_alive, int version) {
+    server_.CountResponse(route_, response.status);
     response_ = {};
     response_.version(version);
     response_.result(static_cast<http::status>(response.status));
@@ -148,6 +151,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   std::string remote_;
+  std::string route_ = "none";  // the route of the request being answered, for metrics
 };
 
 HttpServer::HttpServer(HttpServerOptions options)
@@ -163,6 +167,26 @@ HttpServer::~HttpServer() {
 
 void HttpServer::Route(std::string method, std::string path, HttpHandler handler, bool prefix) {
   routes_.push_back({std::move(method), std::move(path), prefix, std::move(handler)});
+}
+
+std::string HttpServer::RouteLabel(const HttpRequest& request) const {
+  const RouteEntry* best = nullptr;
+  for (const RouteEntry& route : routes_) {
+    const bool matches =
+        route.prefix ? request.path.starts_with(route.path) : request.path == route.path;
+    if (matches && (best == nullptr || route.path.size() > best->path.size())) best = &route;
+  }
+  return best == nullptr ? "unmatched" : best->path;
+}
+
+void HttpServer::CountResponse(const std::string& route, int status) {
+  std::lock_guard lock(counts_mutex_);
+  ++response_counts_[{route, status}];
+}
+
+std::map<std::pair<std::string, int>, uint64_t> HttpServer::ResponseCounts() const {
+  std::lock_guard lock(counts_mutex_);
+  return response_counts_;
 }
 
 HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {

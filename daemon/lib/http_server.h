@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -74,11 +75,16 @@ class HttpServer {
 
   uint64_t requests() const { return requests_; }
   int connections() const { return connections_; }
+  // Responses by route (its registered path; "unmatched" when no route matched, "none"
+  // when the request could not be read) and status code.
+  std::map<std::pair<std::string, int>, uint64_t> ResponseCounts() const;
 
  private:
   class Session;
   struct Impl;
   HttpResponse Dispatch(const HttpRequest& request) const;
+  std::string RouteLabel(const HttpRequest& request) const;
+  void CountResponse(const std::string& route, int status);
 
   struct RouteEntry {
     std::string method, path;
@@ -93,6 +99,8 @@ class HttpServer {
   uint16_t bound_port_ = 0;
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> connections_{0};
+  mutable std::mutex counts_mutex_;
+  std::map<std::pair<std::string, int>, uint64_t> response_counts_;  // GUARDED_BY(counts_mutex_)
 };
 
 }  // namespace vigil::daemon

@@ -111,9 +111,8 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
   rules::MatchResult& result = state.result;
   const auto start = std::chrono::steady_clock::now();
   const Status status = rules::MatchPost(*set, state.fields, state.scratch, result);
-  stats_.match_nanoseconds +=
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count();
+  const auto took = std::chrono::steady_clock::now() - start;
+  stats_.match_nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
   if (!status.ok()) {
     // The decoder validated the JSON; a field the matcher refuses is still a bad post.
     DeadLetter(ticket, *message, connectors::InvalidReason::kBadField, status.error().message);
@@ -121,6 +120,8 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
     return;
   }
   ++stats_.matched;
+  if (options_.metrics != nullptr)
+    Count(*set, result, std::chrono::duration<double>(took).count(), state);
   if (!result.hits.empty()) {
     stats_.hits += result.hits.size();
     // The post's text as evidence that survives an edit or deletion of the post.
@@ -147,10 +148,28 @@ void Pipeline::Process(std::unique_ptr<connectors::ConsumedMessage> message, Wor
     // partition, a FIFO sink). The sink skips posts it already applied (a replay after a
     // crash), so the effect is exactly once while the hits topic is at least once.
     ++ticket->pending;
-    sink_.Accept(std::move(events), SourcePosition{message->partition, message->offset},
-                 [this, ticket] { Finish(ticket); });
+    const RdKafka::MessageTimestamp produced = message->message->timestamp();
+    sink_.Accept(
+        std::move(events),
+        SourcePosition{message->partition, message->offset,
+                       produced.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
+                           ? -1
+                           : produced.timestamp},
+        [this, ticket] { Finish(ticket); });
   }
   Finish(ticket);
+}
+
+void Pipeline::Count(const rules::RuleSet& set, const rules::MatchResult& result, double seconds,
+                     WorkerState& state) {
+  Metrics& metrics = *options_.metrics;
+  metrics.match_duration().Observe(seconds);
+  if (state.counters == nullptr || state.counters->serial != set.serial())
+    state.counters = metrics.CountersFor(set);
+  const RuleCounters& counters = *state.counters;
+  for (uint32_t rule : result.candidate_rules) counters.candidates[rule]->Increment();
+  for (const rules::Hit& hit : result.hits)
+    counters.hits[static_cast<size_t>(hit.rule - set.rules().data())]->Increment();
 }
 
 void Pipeline::DeadLetter(const std::shared_ptr<Ticket>& ticket,

@@ -21,6 +21,7 @@
 #include "connectors/post.h"
 #include "core/clock.h"
 #include "daemon/lib/hit_sink.h"
+#include "daemon/lib/metrics.h"
 #include "daemon/lib/rule_holder.h"
 
 namespace vigil::daemon {
@@ -30,6 +31,7 @@ struct PipelineOptions {
   std::string hits_topic = "vigil.hits";
   std::string dlq_topic = "vigil.dlq";
   connectors::DecoderLimits limits;
+  Metrics* metrics = nullptr;  // match duration, per-rule hits and candidates
 };
 
 // Counters of the data path (the metrics issue exports them).
@@ -80,7 +82,10 @@ class Pipeline {
     rules::MatchResult result;
     std::vector<rules::FieldText> fields;
     std::string tags;
+    std::shared_ptr<const RuleCounters> counters;  // of the set last matched with
   };
+  void Count(const rules::RuleSet& set, const rules::MatchResult& result, double seconds,
+             WorkerState& state);
   void Process(std::unique_ptr<connectors::ConsumedMessage> message, WorkerState& state);
   void DeadLetter(const std::shared_ptr<Ticket>& ticket, const connectors::ConsumedMessage& message,
                   connectors::InvalidReason reason, const std::string& detail);

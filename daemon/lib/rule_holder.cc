@@ -20,6 +20,8 @@ ReloadOutcome RuleHolder::Reload() {
   ReloadOutcome outcome;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   outcome.warnings = diagnostics.warning_count();
+  outcome.finished_at =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (const rules::Diagnostic& d : diagnostics.Sorted()) {
     if (d.level == rules::Diagnostic::Level::kWarning) spdlog::warn("rules: {}", d.ToString());
   }

@@ -25,6 +25,7 @@ struct ReloadOutcome {
   std::string error;      // why the new set was rejected, one problem per line
   double seconds = 0;     // time to read, compile and check
   size_t warnings = 0;
+  double finished_at = 0;  // seconds since the Unix epoch
 };
 
 class RuleHolder {

@@ -244,6 +244,10 @@ TEST_F(PagerTest, OverBudgetPagesFoldIntoOneDigestAndNothingIsDropped) {
   EXPECT_EQ(store_->CountOutbox()->pending, 0);
   EXPECT_EQ(pager_->stats().digests.load(), 1u);
   EXPECT_EQ(pager_->stats().folded.load(), 8u);
+  const ChannelStats& wecom = pager_->channel_stats().at("cs-wecom");
+  EXPECT_EQ(wecom.folded.load(), 8u);
+  EXPECT_EQ(wecom.sent.load(), 3u) << "two pages and the digest";
+  EXPECT_EQ(pager_->channel_stats().at("cs-mail").sent.load(), 0u);
 }
 
 TEST_F(PagerTest, ASpentBudgetFailsOverToTheSecondChannel) {
@@ -259,6 +263,8 @@ TEST_F(PagerTest, ASpentBudgetFailsOverToTheSecondChannel) {
   EXPECT_EQ(sender_.requests[3].rcpt_to, std::vector<std::string>{"cs-team@example.com"});
   EXPECT_THAT(sender_.requests[3].body, HasSubstr("cs-wecom is rate limited; sent via cs-mail"));
   EXPECT_EQ(store_->CountOutbox()->pending, 0);
+  EXPECT_EQ(pager_->channel_stats().at("cs-wecom").failover.load(), 2u);
+  EXPECT_EQ(pager_->channel_stats().at("cs-mail").sent.load(), 1u);
 }
 
 TEST_F(PagerTest, WithoutFailoverPagesWaitForTheBudgetWithoutSpendingAttempts) {
@@ -275,6 +281,7 @@ TEST_F(PagerTest, WithoutFailoverPagesWaitForTheBudgetWithoutSpendingAttempts) {
   EXPECT_EQ(sender_.requests.size(), 3u);
   EXPECT_EQ(store_->CountOutbox()->pending, 1) << "waiting, not dropped";
   EXPECT_EQ(store_->PendingOutbox(10)->front().attempts, 0) << "waiting is not a failed attempt";
+  EXPECT_EQ(pager_->channel_stats().at("cs-wecom").deferred.load(), 1u);
   clock_.Advance(seconds(21));  // one message every 20 s at 3 a minute (and a second's rounding)
   Dispatch();
   ASSERT_EQ(sender_.requests.size(), 4u);
@@ -357,10 +364,16 @@ TEST_F(PagerTest, ADeadDeliveryIsRecordedAndAnnouncedOnTheDeadLetterChannel) {
   // Only the dead-letter notice may go through: fail the robot by URL from now on.
   clock_.Advance(minutes(1));
   sender_.fail = true;
-  Dispatch();  // the second attempt fails: dead (max_attempts 2)
+  Dispatch();  // the second attempt fails: dead (max_attempts 2); so does the notice's first
   sender_.fail = false;
-  Dispatch();  // the notice on ops-hook
+  clock_.Advance(minutes(1));
+  Dispatch();  // the notice on ops-hook, retried
   EXPECT_EQ(store_->CountOutbox()->dead, 1);
+  EXPECT_EQ(store_->CountOutbox()->pending, 0);
+  EXPECT_EQ(pager_->channel_stats().at("cs-wecom").failed.load(), 2u);
+  EXPECT_EQ(pager_->channel_stats().at("cs-wecom").dead.load(), 1u);
+  EXPECT_EQ(pager_->channel_stats().at("ops-hook").failed.load(), 1u);
+  EXPECT_EQ(pager_->channel_stats().at("ops-hook").sent.load(), 1u);
   ASSERT_FALSE(sender_.requests.empty());
   EXPECT_EQ(sender_.requests.back().url, "http://127.0.0.1:9/hook");
   EXPECT_FALSE(sender_.requests.back().Header("X-Vigil-Signature").empty());

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/metrics_text.h"
 #include "tests/testing/temp_dir.h"
 
 #include "tests/testing/kafka_fixture.h"
@@ -67,6 +68,26 @@ TEST_F(AlertSinkTest, ConcurrentPostsAreCommittedWithTheirOffsets) {
   int64_t hits = 0;
   for (const auto& i : *incidents) hits += i.hits;
   EXPECT_EQ(hits, kThreads * kPerThread);
+}
+
+TEST_F(AlertSinkTest, EndToEndLatencyIsFromTheKafkaTimestampToTheCommit) {
+  Metrics metrics;
+  AlertSink sink(*store_, clock_, {.metrics = &metrics});
+  ASSERT_TRUE(sink.Start().ok());
+  const int64_t now_ms = clock_.NowMillis();
+  std::atomic<int> done{0};
+  sink.Accept({Hit("p1")}, SourcePosition{{"vigil.posts", 0}, 0, now_ms - 1500}, [&] { ++done; });
+  sink.Accept({Hit("p2")}, SourcePosition{{"vigil.posts", 0}, 1, now_ms - 20}, [&] { ++done; });
+  sink.Accept({Hit("p3")}, SourcePosition{{"vigil.posts", 0}, 2, /*no timestamp*/ -1},
+              [&] { ++done; });
+  ASSERT_TRUE(testing::WaitFor([&] { return done == 3; }));
+  sink.Stop();
+  const auto text = testing::ParseExposition(metrics.Render());
+  EXPECT_EQ(text.Value("vigil_end_to_end_latency_seconds_count"), 2.0);
+  EXPECT_DOUBLE_EQ(*text.Value("vigil_end_to_end_latency_seconds_sum"), 1.52);
+  EXPECT_EQ(text.Value("vigil_end_to_end_latency_seconds_bucket", {{"le", "0.025"}}), 1.0);
+  EXPECT_EQ(text.Value("vigil_end_to_end_latency_seconds_bucket", {{"le", "2.5"}}), 2.0);
+  EXPECT_GE(*text.Value("vigil_state_commit_duration_seconds_count"), 1.0);
 }
 
 TEST_F(AlertSinkTest, ARestartResumesFromTheStoredOffsetsAndState) {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include "tests/testing/metrics_text.h"
 #include "tests/testing/temp_dir.h"
 
 #include "connectors/embedded_broker.h"
@@ -81,8 +82,8 @@ class PipelineTest : public ::testing::Test {
     auto consumer = connectors::KafkaConsumer::Create(options);
     ASSERT_TRUE(consumer.ok()) << consumer.error().message;
     consumer_ = std::move(*consumer);
-    pipeline_ = std::make_unique<Pipeline>(PipelineOptions{.workers = 2}, *holder_, *consumer_,
-                                           *producer_, sink_);
+    pipeline_ = std::make_unique<Pipeline>(PipelineOptions{.workers = 2, .metrics = &metrics_},
+                                           *holder_, *consumer_, *producer_, sink_);
     pipeline_->Start();
   }
   void StopPipeline() {
@@ -116,6 +117,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<connectors::KafkaConsumer> consumer_;
   std::unique_ptr<Pipeline> pipeline_;
   CapturingSink sink_;
+  Metrics metrics_;
 };
 
 TEST_F(PipelineTest, EveryPostIsMatchedOnceAndHitsAndDeadLettersAreProduced) {
@@ -133,6 +135,13 @@ TEST_F(PipelineTest, EveryPostIsMatchedOnceAndHitsAndDeadLettersAreProduced) {
   EXPECT_EQ(pipeline_->stats().matched, posts.size() - 2);
   EXPECT_EQ(pipeline_->stats().invalid[size_t(connectors::InvalidReason::kNotJson)], 1u);
   EXPECT_EQ(pipeline_->stats().invalid[size_t(connectors::InvalidReason::kMissingBody)], 1u);
+  const auto metrics = testing::ParseExposition(metrics_.Render());
+  EXPECT_EQ(metrics.Value("vigil_hits_total", {{"rule", "complaint.refund"}}), 31.0);
+  EXPECT_EQ(
+      metrics.Value("vigil_hits_total", {{"rule", "privacy.mobile"}, {"category", "privacy_leak"}}),
+      1.0);
+  EXPECT_EQ(metrics.Value("vigil_rule_candidates_total", {{"rule", "complaint.refund"}}), 31.0);
+  EXPECT_EQ(metrics.Value("vigil_match_duration_seconds_count"), double(posts.size() - 2));
 
   const auto hits = testing::ReadTopic(broker_->bootstrap(), "vigil.hits", 3, 32);
   ASSERT_EQ(hits.size(), 32u);  // 30 refunds + refund and mobile in p1000
