@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #   make demo   build, then run vigild on the embedded broker with the bundled demo feed
 #   make test   install dependencies, build, run every test (also under ASan+UBSan)
+#   make docs   regenerate the generated parts of docs/ (configuration reference)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 # ccache: the same object whatever folder the tree is checked out in (CI uses a fresh
@@ -8,7 +9,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build build-asan demo test test-release test-asan bench lint-rules format clean
+.PHONY: deps build build-asan demo test test-release test-asan bench lint-rules docs format clean
 
 deps:
 	@bash packaging/install-deps.sh
@@ -52,6 +53,12 @@ bench: build
 
 lint-rules: build
 	build/release/daemon/vigilctl rules lint rules/packs
+
+# The generated parts of the docs (the configuration reference), from the code.
+docs: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target vigild
+	python3 docs/generate.py --vigild build/release/daemon/vigild
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

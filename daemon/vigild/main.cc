@@ -16,10 +16,14 @@ int main(int argc, char** argv) {
   std::string config_file;
   std::vector<std::string> sets;
   bool check_only = false;
+  bool config_reference = false;
   app.add_option("--config,-c", config_file, "YAML configuration file");
   app.add_option("--set", sets, "override a key: --set kafka.brokers=embedded (repeatable)")
       ->take_all();
   app.add_flag("--check", check_only, "validate the configuration and the rules, then exit");
+  app.add_flag("--config-reference", config_reference,
+               "print every configuration key (Markdown table, as in docs/configuration.md), "
+               "then exit");
   app.set_version_flag("--version", std::string("vigild ") + VIGIL_VERSION + " (Hyperscan " +
                                         hs_version() + ", librdkafka " +
                                         vigil::connectors::KafkaVersion() + ")");
@@ -30,6 +34,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (config_reference) {
+    std::fputs(vigil::daemon::ConfigReferenceMarkdown().c_str(), stdout);
+    return 0;
   }
 
   vigil::daemon::ConfigSource source;
