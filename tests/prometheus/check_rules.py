@@ -4,9 +4,10 @@
 1. promtool check rules: the file loads, every expression is valid PromQL.
 2. promtool test rules on the unit tests beside it (vigil-alerts.test.yml).
 3. Every metric name the rules use is one vigild exposes (the list in --names).
-4. Every alert has a for:, a severity label (critical or warning), a summary, a
-   description, a runbook link to docs/operations.md#alert-<name in lower case>,
-   and a unit test in which it fires.
+4. Every alert has a unique name, a for:, a severity label (critical or warning), a
+   summary, a description, a runbook link to docs/operations.md#alert-<name in lower
+   case>, and a unit test in which it fires; recording rules are named
+   vigil:<metric>:<operations>.
 
 Usage: check_rules.py --rules FILE --tests FILE --names FILE [--promtool PATH]
 Only the Python standard library.
@@ -99,6 +100,13 @@ def main():
     blocks = alert_blocks(rules_text)
     if not blocks:
         fail(f"{args.rules}: no alerts found")
+    names = [name for name, _ in blocks]
+    for duplicate in sorted({n for n in names if names.count(n) > 1}):
+        fail(f"{args.rules}: alert {duplicate} defined more than once")
+    # Recording rules are named level:metric:operations (Prometheus naming conventions).
+    for record in re.findall(r"^\s*- record:\s*(\S+)", rules_text, re.M):
+        if not re.fullmatch(r"vigil:[a-z0-9_]+:[a-z0-9_]+", record):
+            fail(f"{args.rules}: recording rule {record} is not named vigil:<metric>:<operations>")
     fired = fired_in_tests(tests_text)
     for name, block in blocks:
         check_alert(name, block, args.rules)
