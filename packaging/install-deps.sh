@@ -19,6 +19,9 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev kcat
   # real Kafka broker for integration tests (tests/kafka/kafka.sh: jars via mvn)
   openjdk-17-jdk-headless maven python3
+  # promtool checks and unit-tests the alert rules and the dashboard's queries
+  # (packaging/prometheus, tests/prometheus); bookworm ships Prometheus 2.42
+  prometheus
   # npm fetches the English sentiment lexicon (vader-sentiment) at build time
   nodejs npm
 )
