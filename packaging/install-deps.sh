@@ -15,8 +15,10 @@ packages=(
   librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
   # notifiers: HTTP and SMTP delivery
   libcurl4-openssl-dev
-  # tests and benchmarks
-  googletest libgtest-dev libgmock-dev libbenchmark-dev kcat
+  # tests and benchmarks (curl: the CLI tests' HTTP client)
+  googletest libgtest-dev libgmock-dev libbenchmark-dev kcat curl
+  # the .deb: cpack's dpkg-shlibdeps (dpkg-dev) needs file; the package's scripts need adduser
+  dpkg-dev file adduser
   # real Kafka broker for integration tests (tests/kafka/kafka.sh: jars via mvn)
   openjdk-17-jdk-headless maven python3
   # npm fetches the English sentiment lexicon (vader-sentiment) at build time
