@@ -25,8 +25,9 @@ packages=(
   librdkafka-dev libboost1.81-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev
   # notifiers: HTTP and SMTP delivery
   libcurl4-openssl-dev
-  # the .deb: cpack's dpkg-shlibdeps (dpkg-dev) needs file; the package's scripts need adduser
-  dpkg-dev file adduser
+  # the .deb: cpack's dpkg-shlibdeps (dpkg-dev) needs file; the package's scripts need
+  # adduser; help2man writes the manual pages
+  dpkg-dev file adduser help2man
   # npm fetches the English sentiment lexicon (vader-sentiment) at build time, over HTTPS
   nodejs npm ca-certificates
 )

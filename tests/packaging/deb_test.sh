@@ -88,6 +88,7 @@ check "/etc/vigil/vigil.yaml is a conffile" \
   grep -q "/etc/vigil/vigil.yaml" <<<"$(dpkg-query -W -f='${Conffiles}' vigil)"
 check "an example paging file" test -f /usr/share/doc/vigil/examples/paging.yaml
 check "copyright and changelog" test -f /usr/share/doc/vigil/copyright -a -f /usr/share/doc/vigil/changelog.gz
+check "manual pages" test -f /usr/share/man/man1/vigild.1.gz -a -f /usr/share/man/man1/vigilctl.1.gz
 unit=/lib/systemd/system/vigild.service
 check "the unit is installed" test -f "$unit"
 check "the unit runs vigild as vigil with the packaged config" \
