@@ -1,5 +1,7 @@
 #include "daemon/lib/version.h"
 
+#include <utility>
+
 #include <hs/hs.h>
 
 #include "connectors/kafka_config.h"

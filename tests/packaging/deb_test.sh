@@ -23,8 +23,8 @@ done
 work=$(mktemp -d)
 daemon_pid=
 # Another checkout running this test at the same time would install the same package.
-exec 9>/run/lock/vigil-deb-test.lock
-flock -w 600 9 || { echo "deb_test: another deb_test holds /run/lock/vigil-deb-test.lock" >&2; exit 1; }
+exec 9>/tmp/vigil-deb-test.lock
+flock -w 300 9 || { echo "deb_test: another deb_test holds /tmp/vigil-deb-test.lock" >&2; exit 1; }
 
 installed() { dpkg-query -W -f='${Status}' vigil 2>/dev/null | grep -qv "not-installed"; }
 # dpkg with a bounded wait for its lock, which apt-get elsewhere on the machine may hold.
