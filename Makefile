@@ -2,6 +2,7 @@
 #   make demo   build, then run vigild on the embedded broker with the bundled demo feed
 #   make test   install dependencies, build, run every test (also under ASan+UBSan)
 #   make docs   regenerate the generated parts of docs/ (configuration reference)
+#   make package  build, then build/release/vigil_<version>_amd64.deb (docs/install.md)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 # ccache: the same object whatever folder the tree is checked out in (CI uses a fresh
@@ -9,7 +10,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build build-asan demo test test-release test-asan bench lint-rules docs format clean
+.PHONY: deps build build-asan demo test test-release test-asan package bench lint-rules docs format clean
 
 deps:
 	@bash packaging/install-deps.sh
@@ -45,6 +46,9 @@ test-asan: build-asan
 	ctest --preset asan
 
 test: test-release test-asan
+
+package: build
+	cd build/release && cpack -G DEB
 
 bench: build
 	python3 tests/bench/gen_rules.py --count 1000 --seed 7 --out build/release/bench-rules.yaml

@@ -3,15 +3,14 @@
 #include <charconv>
 #include <cstdlib>
 
-#include <hs/hs.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "connectors/discourse.h"
 #include "connectors/hit_codec.h"
-#include "connectors/kafka_config.h"
 #include "daemon/lib/post_ingest.h"
+#include "daemon/lib/version.h"
 
 namespace vigil::daemon {
 namespace {
@@ -20,10 +19,12 @@ using nlohmann::json;
 
 json StatusJson(const ApiContext& context) {
   const auto set = context.rules->current();
+  const BuildVersionInfo versions = BuildVersions();
   json status = {
-      {"version", VIGIL_VERSION},
-      {"hyperscan", hs_version()},
-      {"librdkafka", connectors::KafkaVersion()},
+      {"version", versions.vigil},
+      {"hyperscan", versions.hyperscan},
+      {"re2", versions.re2},
+      {"librdkafka", versions.librdkafka},
       {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now() - context.started)
                        .count()},

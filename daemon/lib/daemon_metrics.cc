@@ -1,9 +1,7 @@
 #include "daemon/lib/daemon_metrics.h"
 
-#include <hs/hs.h>
-#include <librdkafka/rdkafkacpp.h>
-
 #include "connectors/post.h"
+#include "daemon/lib/version.h"
 #include "rules/rule.h"
 
 namespace vigil::daemon {
@@ -12,14 +10,15 @@ namespace {
 using prometheus::MetricType;
 
 void WriteBuildInfo(MetricWriter& out) {
+  const BuildVersionInfo versions = BuildVersions();
   out.Gauge("vigil_build_info",
             "Always 1; the labels name the versions of Vigil and of its matching and Kafka "
             "libraries.",
             1,
-            {{"version", VIGIL_VERSION},
-             {"hyperscan", hs_version()},
-             {"re2", VIGIL_RE2_VERSION},
-             {"librdkafka", RdKafka::version_str()}});
+            {{"version", versions.vigil},
+             {"hyperscan", versions.hyperscan},
+             {"re2", versions.re2},
+             {"librdkafka", versions.librdkafka}});
 }
 
 void WritePipeline(MetricWriter& out, const Pipeline& pipeline) {

@@ -1,10 +1,9 @@
 // vigilctl: the command-line tool for rule authors and operators.
 #include <cstdlib>
 
-#include <hs/hs.h>
 #include <CLI/CLI.hpp>
 
-#include "connectors/kafka_config.h"
+#include "daemon/lib/version.h"
 #include "daemon/vigilctl/commands.h"
 
 namespace {
@@ -73,9 +72,7 @@ void AddApiOptions(CLI::App* command, ApiOptions& api) {
 
 int main(int argc, char** argv) {
   CLI::App app{"vigilctl: write, test and run Vigil rules; work incidents and silences"};
-  app.set_version_flag("--version", std::string("vigilctl ") + VIGIL_VERSION + " (Hyperscan " +
-                                        hs_version() + ", librdkafka " +
-                                        vigil::connectors::KafkaVersion() + ")");
+  app.set_version_flag("--version", vigil::daemon::VersionLine("vigilctl"));
   app.require_subcommand(1);
 
   RulesOptions rules_options;

@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <memory>
 
-#include <hs/hs.h>
 #include <CLI/CLI.hpp>
 
-#include "connectors/kafka_config.h"
 #include "daemon/lib/config.h"
 #include "daemon/lib/daemon.h"
+#include "daemon/lib/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"vigild: matches community posts from Kafka against risk rules and hands hits on"};
@@ -24,9 +23,7 @@ int main(int argc, char** argv) {
   app.add_flag("--config-reference", config_reference,
                "print every configuration key (Markdown table, as in docs/configuration.md), "
                "then exit");
-  app.set_version_flag("--version", std::string("vigild ") + VIGIL_VERSION + " (Hyperscan " +
-                                        hs_version() + ", librdkafka " +
-                                        vigil::connectors::KafkaVersion() + ")");
+  app.set_version_flag("--version", vigil::daemon::VersionLine("vigild"));
   app.footer(
       "Configuration keys: docs/configuration.md. Signals: SIGTERM/SIGINT drain and exit, SIGHUP "
       "reloads rules.");

@@ -22,6 +22,10 @@ run
 check "no subcommand is a usage error (2)" test "$rc" -eq 2
 run rules lint --no-such-flag x
 check "unknown flag is a usage error (2)" test "$rc" -eq 2
+run --version
+check "--version exits 0" test "$rc" -eq 0
+check "--version names Vigil, Hyperscan, RE2 and librdkafka with their versions" \
+  grep -Eq "^vigilctl [0-9]+\.[0-9]+\.[0-9]+ \(Hyperscan [0-9][^ ,]*, RE2 [0-9][^ ,]*, librdkafka [0-9][^ ,)]*\)$" "$work/out"
 
 cat >"$work/bad.yaml" <<'YAML'
 rules:

@@ -22,7 +22,10 @@ check "--help exits 0" test $? -eq 0
 "$vigild" --no-such-flag >/dev/null 2>&1
 check "an unknown flag is a usage error (2)" test $? -eq 2
 "$vigild" --version >"$work/version" 2>&1
-check "--version names Hyperscan and librdkafka" grep -q "Hyperscan.*librdkafka" "$work/version"
+check "--version exits 0" test $? -eq 0
+check "--version names Vigil, Hyperscan, RE2 and librdkafka with their versions" \
+  grep -Eq "^vigild [0-9]+\.[0-9]+\.[0-9]+ \(Hyperscan [0-9][^ ,]*, RE2 [0-9][^ ,]*, librdkafka [0-9][^ ,)]*\)$" \
+  "$work/version"
 
 cat >"$work/bad.yaml" <<'YAML'
 kafka:

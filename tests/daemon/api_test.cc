@@ -13,6 +13,7 @@
 #include "tests/testing/temp_dir.h"
 
 #include "connectors/embedded_broker.h"
+#include "daemon/lib/version.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/kafka_fixture.h"
 
@@ -86,7 +87,12 @@ TEST_F(ApiTest, HealthReadinessAndStatus) {
   EXPECT_EQ(status["rules"]["hash"], holder_->current()->hash());
   EXPECT_EQ(status["kafka"]["bootstrap"], broker_->bootstrap());
   EXPECT_TRUE(status["kafka"]["embedded"].get<bool>());
-  EXPECT_FALSE(status["librdkafka"].get<std::string>().empty());
+  const BuildVersionInfo versions = BuildVersions();
+  EXPECT_EQ(status["version"], versions.vigil);
+  EXPECT_EQ(status["hyperscan"], versions.hyperscan);
+  EXPECT_EQ(status["re2"], versions.re2);
+  EXPECT_EQ(status["librdkafka"], versions.librdkafka);
+  EXPECT_FALSE(versions.librdkafka.empty());
 }
 
 TEST_F(ApiTest, ReadinessWaitsForAnAssignment) {
