@@ -9,6 +9,8 @@ namespace {
 
 using prometheus::MetricType;
 
+constexpr char kQueueDepthHelp[] = "Items waiting in an internal queue (see docs/metrics.md).";
+
 void WriteBuildInfo(MetricWriter& out) {
   const BuildVersionInfo versions = BuildVersions();
   out.Gauge("vigil_build_info",
@@ -45,8 +47,8 @@ void WritePipeline(MetricWriter& out, const Pipeline& pipeline) {
               "Hits or dead-letter copies Kafka did not acknowledge (their posts are consumed "
               "again).",
               static_cast<double>(s.delivery_failures.load()));
-  out.Gauge("vigil_queue_depth", "Items waiting in an internal queue.",
-            static_cast<double>(pipeline.queued()), {{"queue", "workers"}});
+  out.Gauge("vigil_queue_depth", kQueueDepthHelp, static_cast<double>(pipeline.queued()),
+            {{"queue", "workers"}});
 }
 
 void WriteConsumer(MetricWriter& out, const connectors::KafkaConsumer& consumer,
@@ -65,13 +67,14 @@ void WriteConsumer(MetricWriter& out, const connectors::KafkaConsumer& consumer,
             static_cast<double>(snapshot.partitions.size()));
   out.Counter("vigil_consumer_rebalances_total", "Consumer group rebalances seen.",
               static_cast<double>(snapshot.rebalances));
-  out.Gauge("vigil_queue_depth", "", static_cast<double>(snapshot.in_flight),
+  out.Gauge("vigil_queue_depth", kQueueDepthHelp, static_cast<double>(snapshot.in_flight),
             {{"queue", "kafka_in_flight"}});
 }
 
 void WriteSink(MetricWriter& out, const AlertSink& sink) {
   const AlertSinkStats& s = sink.stats();
-  out.Gauge("vigil_queue_depth", "", static_cast<double>(sink.queued()), {{"queue", "alert_sink"}});
+  out.Gauge("vigil_queue_depth", kQueueDepthHelp, static_cast<double>(sink.queued()),
+            {{"queue", "alert_sink"}});
   out.Counter("vigil_state_commits_total", "State-store transactions committed.",
               static_cast<double>(s.commits.load()));
   out.Counter("vigil_state_commit_failures_total",
@@ -174,7 +177,7 @@ void AddDaemonSources(Metrics& metrics, const MetricSources& sources) {
     if (sources.pipeline != nullptr) WritePipeline(out, *sources.pipeline);
     if (sources.consumer != nullptr) WriteConsumer(out, *sources.consumer, sources.topic);
     if (sources.producer != nullptr) {
-      out.Gauge("vigil_queue_depth", "", sources.producer->outstanding(),
+      out.Gauge("vigil_queue_depth", kQueueDepthHelp, sources.producer->outstanding(),
                 {{"queue", "kafka_producer"}});
     }
     if (sources.sink != nullptr) WriteSink(out, *sources.sink);

@@ -112,4 +112,25 @@ daemon_pid=
 check "SIGTERM exits 0" test $rc -eq 0
 check "SIGTERM drains and reports" grep -q "vigild stopped: 10 posts consumed" "$work/daemon.log"
 
+# JSON logs: one object per line with ts, level and msg; the demo's hit lines carry the
+# masked excerpt, never the resident ID itself.
+raw_id=440305199206150217
+printf '{"id":"pii-1","community":"c","body":"身份证号%s，帮我查一下"}\n' "$raw_id" >"$work/pii.jsonl"
+"$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
+  --set http.listen=127.0.0.1:0 --set state.dir="$work/state-json" --set log.format=json \
+  --set demo.feed="$work/pii.jsonl" --set demo.loop=false 2>"$work/json.log" &
+daemon_pid=$!
+wait_for 60 grep -q '"hit privacy.cn_resident_id' "$work/json.log"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=
+check "JSON logs: every line is an object with ts, level and msg" python3 -c '
+import json, sys
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+    o = json.loads(line)
+    assert {"ts", "level", "msg"} <= o.keys(), f"line {n}: {line}"
+' "$work/json.log"
+check "JSON logs: the hit line shows the masked ID" grep -q '440305\*\*\*\*\*\*\*\*0217' "$work/json.log"
+check "JSON logs: the raw ID is never logged" bash -c "! grep -q $raw_id '$work/json.log'"
+
 finish
