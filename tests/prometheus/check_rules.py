@@ -108,10 +108,17 @@ def main():
         if not re.fullmatch(r"vigil:[a-z0-9_]+:[a-z0-9_]+", record):
             fail(f"{args.rules}: recording rule {record} is not named vigil:<metric>:<operations>")
     fired = fired_in_tests(tests_text)
+    # Each alert's runbook anchor is a heading "### Alert: Name" in docs/operations.md.
+    runbook_path = os.path.join(os.path.dirname(os.path.abspath(args.rules)), "..", "..",
+                                "docs", "operations.md")
+    with open(runbook_path, encoding="utf-8") as f:
+        headings = set(re.findall(r"^#+ Alert: (\w+)\s*$", f.read(), re.M))
     for name, block in blocks:
         check_alert(name, block, args.rules)
         if name not in fired:
             fail(f"{args.tests}: no test in which {name} fires")
+        if name not in headings:
+            fail(f"docs/operations.md: no heading '### Alert: {name}' for its runbook anchor")
 
     print(f"{len(blocks)} alerts checked, {len(failures)} failures")
     return 1 if failures else 0
