@@ -13,26 +13,26 @@ class HttpServerTest : public ::testing::Test {
   void Start(HttpServerOptions options = {}) {
     options.port = 0;
     server_ = std::make_unique<HttpServer>(options);
-    server_->Route("GET", "/hello", [](const HttpRequest& r) {
+    server_->Route("GET", "/hello", {Role::kViewer}, [](const HttpRequest& r) {
       HttpResponse response;
       response.body = "{\"name\":\"" + r.param("name", "nobody") + "\"}";
       return response;
     });
-    server_->Route("POST", "/echo", [](const HttpRequest& r) {
+    server_->Route("POST", "/echo", {Role::kViewer}, [](const HttpRequest& r) {
       HttpResponse response;
       response.content_type = "text/plain";
       response.body = r.body + "|" + r.header("x-test");
       return response;
     });
     server_->Route(
-        "GET", "/items/",
+        "GET", "/items/", {Role::kViewer},
         [](const HttpRequest& r) {
           HttpResponse response;
           response.body = r.path.substr(7);
           return response;
         },
         /*prefix=*/true);
-    server_->Route("GET", "/boom",
+    server_->Route("GET", "/boom", {Role::kViewer},
                    [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
     ASSERT_TRUE(server_->Start().ok());
   }
