@@ -234,10 +234,17 @@ TEST_F(ApiAccessTest, ClosingMetricsAndHealthNeedsAViewer) {
 }
 
 TEST_F(ApiAccessTest, TheTokenNameIsTheActorAndEveryActionIsAudited) {
+  // The log lines of this test, whatever ends it (the sink must not outlive `logs`).
   std::ostringstream logs;
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(logs)));
+  struct CaptureLogs {
+    std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+    explicit CaptureLogs(std::ostream& out) {
+      spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+          "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out)));
+    }
+    ~CaptureLogs() { spdlog::set_default_logger(previous); }
+  };
+  auto capture = std::make_unique<CaptureLogs>(logs);
 
   // The header is ignored once tokens exist.
   auto acked = testing::HttpCall(
@@ -287,7 +294,7 @@ TEST_F(ApiAccessTest, TheTokenNameIsTheActorAndEveryActionIsAudited) {
   ASSERT_EQ(json::parse(tail.body)["entries"].size(), 2u);
   EXPECT_EQ(json::parse(tail.body)["entries"][1]["status"], 401);
 
-  spdlog::set_default_logger(previous);
+  capture.reset();
   const std::string audit_text = AuditText();
   for (const auto& [role, token] : kTokens) {
     EXPECT_EQ(audit_text.find(token), std::string::npos) << role << "'s token in the audit log";
