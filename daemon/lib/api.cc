@@ -9,6 +9,9 @@
 
 #include "connectors/discourse.h"
 #include "connectors/hit_codec.h"
+#include "connectors/kafka_config.h"
+#include "daemon/lib/audit_log.h"
+#include "daemon/lib/auth.h"
 #include "daemon/lib/post_ingest.h"
 #include "daemon/lib/version.h"
 
@@ -189,11 +192,47 @@ HttpResponse JsonResponse(int status, const nlohmann::json& body) {
   return response;
 }
 
+namespace {
+
+// GET /api/v1/audit?limit=N (default 100, at most 10000): the last lines, oldest first.
+HttpResponse AuditTail(const ApiContext& context, const HttpRequest& request) {
+  if (context.audit == nullptr) return HttpResponse::JsonError(503, "no audit log");
+  size_t limit = 100;
+  if (std::string v = request.param("limit"); !v.empty()) {
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > 10000)
+      return HttpResponse::JsonError(400, "limit: expected 1 to 10000");
+    limit = static_cast<size_t>(n);
+  }
+  auto lines = context.audit->Tail(limit);
+  if (!lines.ok()) return HttpResponse::JsonError(503, lines.error().message);
+  json entries = json::array();
+  for (const std::string& line : *lines) {
+    json entry = json::parse(line, nullptr, false);
+    if (!entry.is_discarded()) entries.push_back(std::move(entry));
+  }
+  return JsonResponse(200, {{"entries", entries}});
+}
+
+}  // namespace
+
 void RegisterApi(HttpServer& server, ApiContext& context) {
-  server.Route("GET", "/healthz", [](const HttpRequest&) {
+  std::shared_ptr<const AccessControl> open_access;
+  if (context.access == nullptr)
+    open_access =
+        std::make_shared<AccessControl>(std::vector<ApiToken>{}, std::vector<std::string>{});
+  server.SetGuard([&context, open_access](HttpRequest& request, const RouteAccess& access,
+                                          const HttpHandler& handler) {
+    const AccessControl& control = open_access ? *open_access : *context.access;
+    return control.Guard(request, access, handler, context.audit);
+  });
+  // /healthz and /readyz (and /metrics) are served without a token when listed in
+  // http.open_endpoints, as they are by default.
+  server.Route("GET", "/healthz", {Role::kViewer}, [](const HttpRequest&) {
     return JsonResponse(200, {{"status", "ok"}});
   });
-  server.Route("GET", "/readyz", [&context](const HttpRequest&) {
+  server.Route("GET", "/readyz", {Role::kViewer}, [&context](const HttpRequest&) {
     json reasons = json::array();
     if (!context.rules->current()) reasons.push_back("no rule set loaded");
     if (context.consumer != nullptr && !context.consumer->Snapshot().assigned) {
@@ -202,14 +241,15 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
     if (reasons.empty()) return JsonResponse(200, {{"status", "ready"}});
     return JsonResponse(503, {{"status", "not ready"}, {"reasons", reasons}});
   });
-  server.Route("GET", "/api/v1/status",
+  server.Route("GET", "/api/v1/status", {Role::kViewer},
                [&context](const HttpRequest&) { return JsonResponse(200, StatusJson(context)); });
-  server.Route("GET", "/api/v1/rules",
+  server.Route("GET", "/api/v1/rules", {Role::kViewer},
                [&context](const HttpRequest&) { return RulesList(context); });
-  server.Route("POST", "/api/v1/rules/test",
+  server.Route("POST", "/api/v1/rules/test", {Role::kRuleAdmin},
                [&context](const HttpRequest& request) { return RulesTest(context, request); });
-  server.Route("POST", "/api/v1/rules/reload", [&context](const HttpRequest& request) {
-    spdlog::info("api: rule reload requested by {}", request.remote);
+  const RouteAccess rule_admin{Role::kRuleAdmin};
+  server.Route("POST", "/api/v1/rules/reload", rule_admin, [&context](const HttpRequest& request) {
+    spdlog::info("api: rule reload requested by {} from {}", request.caller, request.remote);
     const ReloadOutcome outcome = context.reload();
     json body = {{"ok", outcome.ok},
                  {"rule_set", outcome.hash},
@@ -219,7 +259,7 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
     if (!outcome.ok) body["error"] = outcome.error;
     return JsonResponse(outcome.ok ? 200 : 422, body);
   });
-  server.Route("POST", "/api/v1/posts", [&context](const HttpRequest& request) {
+  server.Route("POST", "/api/v1/posts", {Role::kIngest}, [&context](const HttpRequest& request) {
     IngestOptions options;
     options.topic = context.config->kafka.topics.posts;
     options.limits = {context.config->pipeline.max_post_bytes,
@@ -227,7 +267,14 @@ void RegisterApi(HttpServer& server, ApiContext& context) {
     return HandleIngest(request, context.ingest_producer, options);
   });
   if (context.store != nullptr) RegisterIncidentApi(server, context);
-  server.Route("POST", "/api/v1/ingest/discourse", [&context](const HttpRequest& request) {
+  server.Route("GET", "/api/v1/audit", {Role::kAdmin},
+               [&context](const HttpRequest& request) { return AuditTail(context, request); });
+  // A webhook signed with connectors.discourse.secret proves itself (the handler checks the
+  // HMAC); without a secret it needs an ingest token like any other post.
+  const bool signed_webhook = !context.config->connectors.discourse.secret.empty();
+  RouteAccess hook{Role::kIngest};
+  if (signed_webhook) hook.self_authenticated = [](const HttpRequest&) { return true; };
+  server.Route("POST", "/api/v1/ingest/discourse", hook, [&context](const HttpRequest& request) {
     // header() returns copies; keep them alive for the views of the request.
     const std::string event = request.header("x-discourse-event"),
                       instance = request.header("x-discourse-instance"),

@@ -21,6 +21,9 @@
 
 namespace vigil::daemon {
 
+class AccessControl;
+class AuditLog;
+
 struct ApiContext {
   const Config* config = nullptr;
   std::string bootstrap;  // the Kafka bootstrap in use (the embedded broker's address too)
@@ -34,8 +37,12 @@ struct ApiContext {
   AlertSink* alerts = nullptr;          // incidents: acknowledge, resolve (may be null)
   alerts::StateStore* store = nullptr;  // incidents: reads (may be null)
   alerts::Pager* pager = nullptr;       // acknowledge links (may be null)
+  // Who may call what (auth.h); null: open, every caller unauthenticated (tests).
+  const AccessControl* access = nullptr;
+  AuditLog* audit = nullptr;  // operator actions on the API (may be null: not recorded)
 };
 
+// Registers every route with the role it needs, and the access guard.
 void RegisterApi(HttpServer& server, ApiContext& context);
 // `body` as compact JSON with `status`; invalid UTF-8 becomes U+FFFD instead of throwing.
 HttpResponse JsonResponse(int status, const nlohmann::json& body);

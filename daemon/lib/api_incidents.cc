@@ -63,11 +63,15 @@ std::optional<int64_t> ParseId(std::string_view text) {
   return id;
 }
 
+// Who acted: the token's name, or in open mode a description that says it is unchecked
+// (set by the access guard).
 std::string Actor(const HttpRequest& request) {
-  // Who acted: the API token's name once access control arrives; until then a header.
-  std::string actor = request.header("x-vigil-actor");
-  if (actor.empty()) actor = "api:" + request.remote;
-  return actor;
+  return request.caller.empty() ? "unauthenticated (" + request.remote + ")" : request.caller;
+}
+
+// A signed acknowledge link from a page: its HMAC, checked by AckLink, is its credential.
+bool IsSignedAckLink(const HttpRequest& request) {
+  return request.path.ends_with("/ack") && !request.param("sig").empty();
 }
 
 json SilenceJson(const alerts::Silence& s, int64_t now_ms) {
@@ -322,8 +326,12 @@ HttpResponse SilenceCreate(const ApiContext& context, const HttpRequest& request
       return HttpResponse::JsonError(400, std::string(key) + ": expected milliseconds since 1970");
   }
   silence.comment = in.value("comment", "");
-  silence.author = in.value("author", "");
-  if (silence.author.empty()) silence.author = Actor(request);
+  // The author is who calls. Without tokens a claimed author is kept, marked unchecked.
+  silence.author = Actor(request);
+  if (const std::string claimed = in.value("author", "");
+      request.caller_role == "open" && !claimed.empty()) {
+    silence.author = claimed + " (unauthenticated, " + request.remote + ")";
+  }
   const int64_t now_ms = context.alerts->clock().NowMillis();
   silence.starts_ms = in.value("starts_ms", int64_t{0});
   if (silence.starts_ms == 0) silence.starts_ms = now_ms;
@@ -359,21 +367,24 @@ HttpResponse SilenceExpire(const ApiContext& context, const HttpRequest& request
 }  // namespace
 
 void RegisterIncidentApi(HttpServer& server, ApiContext& context) {
-  server.Route("GET", "/api/v1/incidents",
+  server.Route("GET", "/api/v1/incidents", {Role::kViewer},
                [&context](const HttpRequest& r) { return IncidentsList(context, r); });
-  for (const char* method : {"GET", "POST"}) {
+  // Details (GET) need a viewer, acknowledge and resolve (POST) a responder; a signed
+  // acknowledge link (GET shows it, POST acts) needs neither.
+  for (const auto& [method, role] :
+       {std::pair{"GET", Role::kViewer}, std::pair{"POST", Role::kResponder}}) {
     server.Route(
-        method, "/api/v1/incidents/",
+        method, "/api/v1/incidents/", {role, IsSignedAckLink},
         [&context](const HttpRequest& r) { return IncidentItem(context, r); },
         /*prefix=*/true);
   }
   if (context.alerts == nullptr) return;
-  server.Route("GET", "/api/v1/silences",
+  server.Route("GET", "/api/v1/silences", {Role::kViewer},
                [&context](const HttpRequest& r) { return SilencesList(context, r); });
-  server.Route("POST", "/api/v1/silences",
+  server.Route("POST", "/api/v1/silences", {Role::kResponder},
                [&context](const HttpRequest& r) { return SilenceCreate(context, r); });
   server.Route(
-      "DELETE", "/api/v1/silences/",
+      "DELETE", "/api/v1/silences/", {Role::kResponder},
       [&context](const HttpRequest& r) { return SilenceExpire(context, r); }, /*prefix=*/true);
 }
 

@@ -33,6 +33,10 @@ std::string Config::rules_cache_dir() const {
   return rules.cache_dir.empty() ? state.dir + "/hs-cache" : rules.cache_dir;
 }
 
+std::string Config::audit_file() const {
+  return audit.file.empty() ? state.dir + "/audit.log" : audit.file;
+}
+
 std::optional<std::string> LookupProcessEnv(std::string_view name) {
   const char* value = std::getenv(std::string(name).c_str());
   if (value == nullptr) return std::nullopt;
@@ -377,6 +381,34 @@ class Loader {
     } else if (node.IsScalar()) {
       scalar(node, origin);
       value.got = ok ? Got(value.items.front(), env_names) : "";
+    } else if (node.IsSequence() && node.size() > 0 && node[0].IsMap()) {
+      value.shape = ConfigValue::Shape::kRecords;
+      value.got = "a list of mappings";
+      for (const YAML::Node& item : node) {
+        const Origin item_origin = FileOrigin(ValueAt(item, origin.where));
+        if (!item.IsMap()) {
+          Report(item_origin, key,
+                 "expected a list of mappings, got a list holding " + Describe(item));
+          ok = false;
+          continue;
+        }
+        std::map<std::string, std::string> record;
+        for (auto field = item.begin(); field != item.end(); ++field) {
+          const YAML::Node name = field->first, field_value = field->second;
+          const Origin field_origin = FileOrigin(ValueAt(field_value, item_origin.where));
+          if (!name.IsScalar() || !field_value.IsScalar()) {
+            Report(field_origin, key, "expected name: value pairs of strings");
+            ok = false;
+            continue;
+          }
+          std::optional<std::string> text =
+              Substitute(field_value.Scalar(), field_origin, key, env_names);
+          if (text) record[name.Scalar()] = std::move(*text);
+          ok = ok && text.has_value();
+        }
+        value.records.push_back(std::move(record));
+        value.record_at.push_back(item_origin.where);
+      }
     } else if (node.IsSequence()) {
       value.shape = ConfigValue::Shape::kList;
       value.got = "a list";

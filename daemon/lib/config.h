@@ -48,6 +48,14 @@ struct RulesConfig {
   friend bool operator==(const RulesConfig&, const RulesConfig&) = default;
 };
 
+// One API token (http.tokens or the tokens file): the token itself, or the SHA-256 of it in
+// hex so the file need not hold the secret. Checked together at start (auth.h).
+struct TokenEntry {
+  std::string name, role, token, sha256;
+  std::string where;  // "file:line"
+  friend bool operator==(const TokenEntry&, const TokenEntry&) = default;
+};
+
 struct HttpConfig {
   // From http.listen "host:port" ("[v6]:port" for IPv6). Port 0 binds a free port.
   std::string host = "127.0.0.1";
@@ -55,6 +63,11 @@ struct HttpConfig {
   size_t max_body_bytes = 16 << 20;
   int max_connections = 256;
   std::chrono::milliseconds request_timeout{30000};
+  std::vector<TokenEntry> tokens;
+  std::string tokens_file;
+  // Paths served without a token; only /healthz, /readyz and /metrics may be listed.
+  std::vector<std::string> open_endpoints = {"/healthz", "/readyz", "/metrics"};
+  bool insecure = false;  // no tokens on a listener that is not loopback: allowed, loudly
 
   std::string listen() const;  // "host:port", brackets around an IPv6 host
   friend bool operator==(const HttpConfig&, const HttpConfig&) = default;
@@ -108,6 +121,11 @@ struct ConnectorsConfig {
   friend bool operator==(const ConnectorsConfig&, const ConnectorsConfig&) = default;
 };
 
+struct AuditConfig {
+  std::string file;  // empty: <state.dir>/audit.log
+  friend bool operator==(const AuditConfig&, const AuditConfig&) = default;
+};
+
 // Relative paths are relative to vigild's working directory.
 struct Config {
   KafkaConfig kafka;
@@ -119,8 +137,10 @@ struct Config {
   DemoConfig demo;
   ConnectorsConfig connectors;
   AlertsConfig alerts;
+  AuditConfig audit;
 
   std::string rules_cache_dir() const;  // rules.cache_dir, or <state.dir>/hs-cache
+  std::string audit_file() const;       // audit.file, or <state.dir>/audit.log
   friend bool operator==(const Config&, const Config&) = default;
 };
 
@@ -159,10 +179,13 @@ std::string ConfigReferenceMarkdown();
 
 // One value on its way to a key, after ${env:NAME} substitution.
 struct ConfigValue {
-  enum class Shape { kNull, kScalar, kList, kMap };
+  enum class Shape { kNull, kScalar, kList, kMap, kRecords };
   Shape shape = Shape::kScalar;
   std::vector<std::string> items;  // kScalar: one item; kList: its items (all scalars)
   std::string got;                 // how messages show it: "\"many\"", "a list", "nothing"
+  // kRecords: a list of mappings of scalars (http.tokens), each with where it is.
+  std::vector<std::map<std::string, std::string>> records;
+  std::vector<Location> record_at;
 
   const std::string& text() const { return items.front(); }  // REQUIRES: shape == kScalar
 };

@@ -335,6 +335,86 @@ Field PathList(Access access) {
       });
 }
 
+// http.tokens: a list of {name, role, token | sha256}. The shape is checked here; roles,
+// lengths and duplicates with the tokens file are checked together at start (auth.h).
+Field Tokens() {
+  Field field;
+  field.type = "list of {name, role, token}";
+  field.apply = [](const ConfigValue& value, std::string_view, Config& config) -> std::string {
+    if (value.shape == ConfigValue::Shape::kNull ||
+        (value.shape == ConfigValue::Shape::kList && value.items.empty())) {
+      config.http.tokens.clear();
+      return {};
+    }
+    if (value.shape != ConfigValue::Shape::kRecords) {
+      return Expected("a list of {name, role, token} (set in the file, not with --set)", value);
+    }
+    std::vector<TokenEntry> tokens;
+    std::vector<std::string> problems;
+    for (size_t i = 0; i < value.records.size(); ++i) {
+      TokenEntry entry;
+      entry.where = value.record_at[i].ToString();
+      for (const auto& [name, text] : value.records[i]) {
+        if (name == "name") {
+          entry.name = text;
+        } else if (name == "role") {
+          entry.role = text;
+        } else if (name == "token") {
+          entry.token = text;
+        } else if (name == "sha256") {
+          entry.sha256 = text;
+        } else {
+          problems.push_back(
+              fmt::format("{}: unknown field (name, role, token, sha256) in the entry at line {}",
+                          name, value.record_at[i].line));
+        }
+      }
+      tokens.push_back(std::move(entry));
+    }
+    if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "; "));
+    config.http.tokens = std::move(tokens);
+    return {};
+  };
+  // Names and roles only: a token is never shown.
+  field.show = [](const Config& config) {
+    std::vector<std::string> items;
+    for (const TokenEntry& t : config.http.tokens) items.push_back(t.name + " (" + t.role + ")");
+    return fmt::format("[{}]", fmt::join(items, ", "));
+  };
+  return field;
+}
+
+// http.open_endpoints: a subset of the three endpoints that may be served without a token.
+#define VIGIL_OPEN_ENDPOINTS \
+  [](auto& c) -> auto& { return c.http.open_endpoints; }
+Field OpenEndpoints() {
+  static const std::vector<std::string> kAllowed = {"/healthz", "/readyz", "/metrics"};
+  return Typed(
+      "list", VIGIL_OPEN_ENDPOINTS,
+      [](const ConfigValue& value, std::vector<std::string>& out) -> std::string {
+        if (value.shape == ConfigValue::Shape::kNull) return {};
+        if (value.shape == ConfigValue::Shape::kScalar) {
+          out = value.text().empty() ? std::vector<std::string>{} : SplitCommas(value.text());
+        } else if (value.shape == ConfigValue::Shape::kList) {
+          out = value.items;
+        } else {
+          return Expected("a list of /healthz, /readyz, /metrics", value);
+        }
+        for (const std::string& path : out) {
+          if (std::find(kAllowed.begin(), kAllowed.end(), path) == kAllowed.end()) {
+            return fmt::format(
+                "only /healthz, /readyz and /metrics may be served without a token, got \"{}\"",
+                path);
+          }
+        }
+        return {};
+      },
+      [](const std::vector<std::string>& paths) {
+        return fmt::format("[{}]", fmt::join(paths, ", "));
+      });
+}
+#undef VIGIL_OPEN_ENDPOINTS
+
 // http.listen: sets http.host and http.port together.
 Field Listen() {
   Field field;
@@ -537,6 +617,19 @@ std::vector<ConfigKey> BuildSchema() {
       Key("http.request_timeout",
           Duration(VIGIL_FIELD(http.request_timeout), milliseconds(1), milliseconds(3600000)),
           "Time allowed to read a request and write its response."),
+      Key("http.tokens", Tokens(),
+          "API tokens: a list of {name, role, token}; role is viewer, responder, rule-admin, "
+          "ingest or admin (docs/security.md). The name is the actor in incidents and the "
+          "audit log. Use `${env:NAME}` for the token, or http.tokens_file."),
+      Key("http.tokens_file", String(VIGIL_FIELD(http.tokens_file), true),
+          "A YAML file listing API tokens as {name, role, token} or {name, role, sha256} (the "
+          "SHA-256 of the token in hex, so the file need not hold the secret); read at start."),
+      Key("http.open_endpoints", OpenEndpoints(),
+          "Which of /healthz, /readyz and /metrics are served without a token; the others "
+          "need viewer or above."),
+      Key("http.insecure", Bool(VIGIL_FIELD(http.insecure)),
+          "Serve the API without tokens on a listener that is not loopback. Without tokens "
+          "vigild refuses such a listener unless this is true; logged at every start."),
       Key("pipeline.workers", Integer(VIGIL_FIELD(pipeline.workers), 0, 1024),
           "Matcher threads; 0: one per core."),
       Key("pipeline.queue_capacity", Integer(VIGIL_FIELD(pipeline.queue_capacity), 1, 1000000),
@@ -569,6 +662,9 @@ std::vector<ConfigKey> BuildSchema() {
       Key("alerts.link_secret", Secret(VIGIL_FIELD(alerts.link_secret)),
           "Key that signs acknowledge links in pages; empty: a random key kept in "
           "`<state.dir>/link.key`. Use `${env:NAME}` when several daemons share links."),
+      Key("audit.file", String(VIGIL_FIELD(audit.file), true),
+          "The audit log (JSON lines: acknowledgements, resolutions, silences, rule reloads, "
+          "refused attempts); empty: `<state.dir>/audit.log`."),
       Key("connectors.discourse.community",
           String(VIGIL_FIELD(connectors.discourse.community), true),
           "Community given to every Discourse post; empty: the post's category."),

@@ -17,6 +17,8 @@
 #include "connectors/kafka_producer.h"
 #include "daemon/lib/alert_sink.h"
 #include "daemon/lib/api.h"
+#include "daemon/lib/audit_log.h"
+#include "daemon/lib/auth.h"
 #include "daemon/lib/daemon_metrics.h"
 #include "daemon/lib/demo_feed.h"
 #include "daemon/lib/hit_sink.h"
@@ -106,8 +108,15 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   } else {
     spdlog::warn("paging: no alerts.paging file; incidents are recorded but nobody is paged");
   }
+  auto access = AccessControl::FromConfig(config);
+  if (!access.ok()) {
+    spdlog::error("{}", access.error().message);
+    return 1;
+  }
+  for (const std::string& warning : access->warnings()) spdlog::warn("{}", warning);
+  if (!access->open()) spdlog::info("http: {} API tokens", access->token_count());
   if (options.check_only) {
-    spdlog::info("configuration, rules and paging are valid");
+    spdlog::info("configuration, rules, paging and API tokens are valid");
     return 0;
   }
 
@@ -130,6 +139,12 @@ int RunDaemon(const Config& config, const RunOptions& options) {
         bootstrap, bootstrap, bootstrap, config.kafka.topics.hits);
   }
 
+  auto audit = AuditLog::Open(config.audit_file());
+  if (!audit.ok()) {
+    spdlog::error("{}", audit.error().message);
+    return 1;
+  }
+  spdlog::info("audit log: {}", (*audit)->path());
   const std::string store_path = (std::filesystem::path(config.state.dir) / "vigil.db").string();
   auto store = alerts::OpenSqliteStore(store_path);
   if (!store.ok()) {
@@ -223,6 +238,8 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   api.alerts = &sink;
   api.store = store->get();
   api.pager = &paging_service.pager();
+  api.access = &*access;
+  api.audit = audit->get();
   RegisterApi(http, api);
   RegisterMetricsRoute(http, metrics);
   AddDaemonSources(metrics, {&pipeline, consumer->get(), producer->get(), config.kafka.topics.posts,
@@ -260,7 +277,14 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
       spdlog::info("SIGHUP: reloading rules");
-      rules.Reload();
+      const ReloadOutcome outcome = rules.Reload();
+      (*audit)->Record({.actor = "signal:SIGHUP",
+                        .role = "",
+                        .remote = "",
+                        .action = "rules.reload",
+                        .target = outcome.hash,
+                        .status = outcome.ok ? 200 : 422,
+                        .error = outcome.error});
       continue;
     }
     spdlog::info("{}: draining in-flight posts, committing, flushing",

@@ -189,7 +189,8 @@ void AddDaemonSources(Metrics& metrics, const MetricSources& sources) {
 }
 
 void RegisterMetricsRoute(HttpServer& http, const Metrics& metrics) {
-  http.Route("GET", "/metrics", [&metrics](const HttpRequest&) {
+  // Open without a token while http.open_endpoints lists it (the default); else viewer.
+  http.Route("GET", "/metrics", {Role::kViewer}, [&metrics](const HttpRequest&) {
     HttpResponse response;
     response.content_type = Metrics::kContentType;
     response.body = metrics.Render();

@@ -165,8 +165,10 @@ HttpServer::~HttpServer() {
   impl_.reset();
 }
 
-void HttpServer::Route(std::string method, std::string path, HttpHandler handler, bool prefix) {
-  routes_.push_back({std::move(method), std::move(path), prefix, std::move(handler)});
+void HttpServer::Route(std::string method, std::string path, RouteAccess access,
+                       HttpHandler handler, bool prefix) {
+  routes_.push_back(
+      {std::move(method), std::move(path), prefix, std::move(access), std::move(handler)});
 }
 
 std::string HttpServer::RouteLabel(const HttpRequest& request) const {
@@ -189,7 +191,14 @@ std::map<std::pair<std::string, int>, uint64_t> HttpServer::ResponseCounts() con
   return response_counts_;
 }
 
-HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
+std::vector<HttpServer::RouteInfo> HttpServer::routes() const {
+  std::vector<RouteInfo> out;
+  for (const RouteEntry& route : routes_)
+    out.push_back({route.method, route.path, route.prefix, route.access});
+  return out;
+}
+
+HttpResponse HttpServer::Dispatch(HttpRequest& request) const {
   const RouteEntry* best = nullptr;
   std::string allowed;
   for (const RouteEntry& route : routes_) {
@@ -202,7 +211,8 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& request) const {
     }
     if (best == nullptr || route.path.size() > best->path.size()) best = &route;
   }
-  if (best != nullptr) return best->handler(request);
+  if (best != nullptr)
+    return guard_ ? guard_(request, best->access, best->handler) : best->handler(request);
   if (!allowed.empty()) {
     HttpResponse response = HttpResponse::JsonError(
         405, "method " + request.method + " not allowed on " + request.path);

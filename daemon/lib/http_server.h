@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "daemon/lib/role.h"
 
 namespace vigil::daemon {
 
@@ -29,6 +30,9 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote;  // peer address
+  // Who is calling, set by the guard (auth.h) before the handler runs: a token's name, or
+  // a description that says it is unauthenticated. `caller_role`: "viewer", ..., "open".
+  std::string caller, caller_role;
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -50,6 +54,20 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// What a route demands of its caller; every route declares it. The server does not judge
+// it: its guard does (SetGuard).
+struct RouteAccess {
+  Role role;  // the role needed (admin holds every role)
+  // Requests this accepts carry their own proof, checked by the handler (a signed
+  // acknowledge link, a signed webhook): they need no token. Empty: none do.
+  std::function<bool(const HttpRequest&)> self_authenticated = {};
+};
+
+// Runs in place of each matched route's handler: answers itself (401, 403) or fills in
+// request.caller and calls `handler`.
+using HttpGuard = std::function<HttpResponse(HttpRequest& request, const RouteAccess& access,
+                                             const HttpHandler& handler)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (tests)
@@ -66,7 +84,17 @@ class HttpServer {
 
   // `path` is exact, or a prefix when it ends in '/' and `prefix` is true (e.g.
   // "/api/v1/incidents/"). The longest matching route wins.
-  void Route(std::string method, std::string path, HttpHandler handler, bool prefix = false);
+  void Route(std::string method, std::string path, RouteAccess access, HttpHandler handler,
+             bool prefix = false);
+  // Without a guard every route's handler runs as it is (tests of the server alone).
+  void SetGuard(HttpGuard guard) { guard_ = std::move(guard); }
+
+  struct RouteInfo {
+    std::string method, path;
+    bool prefix = false;
+    RouteAccess access;
+  };
+  std::vector<RouteInfo> routes() const;
 
   // Binds and starts serving. An error names the address and the reason.
   Status Start();
@@ -82,15 +110,17 @@ class HttpServer {
  private:
   class Session;
   struct Impl;
-  HttpResponse Dispatch(const HttpRequest& request) const;
+  HttpResponse Dispatch(HttpRequest& request) const;
   std::string RouteLabel(const HttpRequest& request) const;
   void CountResponse(const std::string& route, int status);
 
   struct RouteEntry {
     std::string method, path;
     bool prefix = false;
+    RouteAccess access;
     HttpHandler handler;
   };
+  HttpGuard guard_;
   HttpServerOptions options_;
   std::vector<RouteEntry> routes_;
   std::unique_ptr<Impl> impl_;

@@ -163,6 +163,7 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
   x.request.set(http::field::user_agent, std::string("vigilctl/") + VIGIL_VERSION);
   x.request.set(http::field::accept, "application/json");
   if (!actor_.empty()) x.request.set("X-Vigil-Actor", actor_);
+  if (!token_.empty()) x.request.set(http::field::authorization, "Bearer " + token_);
   if (method == "POST") x.request.set(http::field::content_type, "application/json");
   x.request.body() = std::string(body);
   x.request.keep_alive(false);

@@ -36,6 +36,8 @@ class ApiClient {
   Result<ApiResponse> Delete(std::string_view target) const;
 
   const std::string& authority() const { return authority_; }  // "host:port"
+  // Sent as Authorization: Bearer when not empty.
+  void set_token(std::string token) { token_ = std::move(token); }
 
  private:
   ApiClient() = default;
@@ -47,6 +49,7 @@ class ApiClient {
   std::string authority_;  // for messages and the Host header: "127.0.0.1:8080", "[::1]:80"
   std::string prefix_;     // the server URL's path without a trailing slash, usually ""
   std::string actor_;
+  std::string token_;
   std::chrono::milliseconds timeout_{5000};
 };
 

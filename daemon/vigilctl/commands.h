@@ -76,10 +76,12 @@ std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::stri
 
 // Commands that call vigild's HTTP API: incidents and silences. A failed call prints one
 // line on stderr naming what failed ("vigilctl: incident 42: 409 incident 42 is not open",
-// "vigilctl: cannot connect to 127.0.0.1:8080: Connection refused") and exits 1.
+// "vigilctl: cannot connect to 127.0.0.1:8080: Connection refused") and exits 1; a token
+// refused (401, 403) exits 2, like a usage error.
 struct ApiOptions {
   std::string server;           // "http://host:port"; main() defaults it from $VIGIL_SERVER
   std::string actor;            // sent as X-Vigil-Actor; main() defaults it to $USER
+  std::string token;            // API token (Authorization: Bearer); main(): $VIGIL_TOKEN
   std::string format = "text";  // text | json (the API's JSON as is, pretty)
   std::string timeout = "5s";   // per request: "5", "5s", "500ms"
 };

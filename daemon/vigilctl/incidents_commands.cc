@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <utf8proc.h>
@@ -287,6 +288,7 @@ std::optional<ApiClient> ClientFor(const ApiOptions& options) {
     fmt::print(stderr, "vigilctl: {}\n", client.error().message);
     return std::nullopt;
   }
+  client->set_token(options.token);
   return std::move(*client);
 }
 
@@ -294,6 +296,16 @@ std::optional<ordered_json> ExpectJson(const Result<ApiResponse>& answer, std::s
   if (!answer.ok()) {
     fmt::print(stderr, "vigilctl: {}\n", Printable(answer.error().message));
     return std::nullopt;
+  }
+  if (answer->status == 401 || answer->status == 403) {
+    // Every later call would be refused too: stop here, with the exit code of a usage error.
+    fmt::print(stderr, "vigilctl: {}: {}\n", what, Printable(DescribeFailure(*answer)));
+    fmt::print(stderr, "vigilctl: {}\n",
+               answer->status == 401
+                   ? "the server wants an API token: pass --token or set VIGIL_TOKEN"
+                   : "the API token's role may not do this (docs/security.md has the roles)");
+    std::fflush(stderr);
+    std::exit(2);
   }
   if (answer->status < 200 || answer->status > 299) {
     fmt::print(stderr, "vigilctl: {}: {}\n", what, Printable(DescribeFailure(*answer)));

@@ -58,7 +58,14 @@ const CLI::Validator kMatcher(
 void AddApiOptions(CLI::App* command, ApiOptions& api) {
   command->add_option("--server", api.server, "vigild's URL, http:// only (env VIGIL_SERVER)")
       ->capture_default_str();
-  command->add_option("--as", api.actor, "Who is acting, sent as X-Vigil-Actor")
+  // No capture_default_str: --help must not print the token from the environment.
+  command->add_option("--token", api.token,
+                      "API token, sent as Authorization: Bearer (env VIGIL_TOKEN, which keeps "
+                      "it out of the process list)");
+  command
+      ->add_option("--as", api.actor,
+                   "Who is acting when the server has no tokens (sent as X-Vigil-Actor, "
+                   "recorded as unauthenticated)")
       ->capture_default_str();
   command->add_option("--format", api.format, "text, or json: the API's answer as is")
       ->check(CLI::IsMember({"text", "json"}))
@@ -135,6 +142,7 @@ int main(int argc, char** argv) {
   ApiOptions api_defaults;
   api_defaults.server = FromEnvironment("VIGIL_SERVER", "http://127.0.0.1:8080");
   api_defaults.actor = FromEnvironment("USER", FromEnvironment("LOGNAME", ""));
+  api_defaults.token = FromEnvironment("VIGIL_TOKEN", "");
 
   IncidentsOptions incidents_options;
   incidents_options.api = api_defaults;

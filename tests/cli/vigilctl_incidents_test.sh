@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # vigilctl incidents and silences against a running vigild (embedded broker, free port):
 # list aligns Chinese community names by display width, show prints the timeline and the
-# masked evidence, ack and resolve record who acted, a second ack fails with the 409
-# message, usage errors exit 2, an unreachable or silent server exits 1 with a clear
-# message. The silence cases run only when the daemon answers GET /api/v1/silences.
+# masked evidence, ack and resolve record the token's name as who acted (and in the audit
+# log), a second ack fails with the 409 message, a missing or refused token and usage
+# errors exit 2, an unreachable or silent server exits 1 with a clear message. The silence cases run only when the daemon answers GET /api/v1/silences.
 # Usage: vigilctl_incidents_test.sh VIGILD VIGILCTL SOURCE_DIR
 set -u
 vigild=$1
@@ -29,8 +29,23 @@ json_field() {  # json_field PYTHON-EXPRESSION-ON-j : reads $out as JSON, prints
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" <<<"$out" 2>/dev/null
 }
 
+# API tokens: responders alice, bob and carol (carol's by its SHA-256 only), a viewer and
+# an ingest account.
+alice_token=alice-$(openssl rand -hex 16)
+bob_token=bob-$(openssl rand -hex 16)
+carol_token=carol-$(openssl rand -hex 16)
+viewer_token=viewer-$(openssl rand -hex 16)
+feed_token=feed-$(openssl rand -hex 16)
+cat >"$work/tokens.yaml" <<TOKENS
+- {name: alice, role: responder, token: $alice_token}
+- {name: bob, role: responder, token: $bob_token}
+- {name: carol, role: responder, sha256: $(printf %s "$carol_token" | sha256sum | cut -d' ' -f1)}
+- {name: vic, role: viewer, token: $viewer_token}
+- {name: feed, role: ingest, token: $feed_token}
+TOKENS
 "$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
-  --set state.dir="$work/state" --set http.listen=127.0.0.1:0 >"$work/daemon.log" 2>&1 &
+  --set state.dir="$work/state" --set http.listen=127.0.0.1:0 \
+  --set http.tokens_file="$work/tokens.yaml" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 wait_for 30 grep -qs "http: listening on" "$work/daemon.log"
 port=$(grep -o "http: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | grep -o "[0-9]*$")
@@ -48,10 +63,12 @@ cat >"$work/posts.jsonl" <<'EOF'
 {"id": "cli-3", "platform": "forum", "community": "ops-forum", "body": "身份证号440305199206150217，麻烦帮我查一下订单"}
 {"id": "cli-4", "platform": "forum", "community": "evil\u001b[31mred", "body": "身份证号440305199206150217，麻烦帮我查一下订单"}
 EOF
-ingest=$(curl -s -w ' %{http_code}' -X POST --data-binary @"$work/posts.jsonl" "$server/api/v1/posts")
+ingest=$(curl -s -w ' %{http_code}' -X POST -H "Authorization: Bearer $feed_token" \
+  --data-binary @"$work/posts.jsonl" "$server/api/v1/posts")
 check "the posts are ingested (202)" contains "$ingest" " 202"
 
 export VIGIL_SERVER=$server
+export VIGIL_TOKEN=$viewer_token
 three_incidents() {
   "$ctl" incidents list 2>/dev/null | grep -c "privacy.cn_resident_id" | grep -qx 3
 }
@@ -97,26 +114,37 @@ check "show has the evidence" contains "$out" "Evidence (2):"
 check "the evidence is masked" contains "$out" "440305********0217"
 check "the raw value never shows" lacks "$out" "440305199206150217"
 
-run incidents ack "$id" --as alice
+# Tokens: none, unknown, or a role that may not: a clear message and exit 2.
+VIGIL_TOKEN= run incidents list
+check "no token exits 2" test "$rc" -eq 2
+check "no token: the 401 and the fix" contains "$err" "pass --token or set VIGIL_TOKEN"
+run incidents list --token not-a-known-token-at-all
+check "an unknown token exits 2" test "$rc" -eq 2
+check "an unknown token: the 401" contains "$err" "vigilctl: incidents: 401 the API token is not known"
+run incidents ack "$id"
+check "a viewer acking exits 2" test "$rc" -eq 2
+check "the 403 names the role needed" contains "$err" "has role viewer; POST /api/v1/incidents/$id/ack needs responder or admin"
+
+run incidents ack "$id" --token "$alice_token" --as mallory
 check "ack exits 0" test "$rc" -eq 0
 check "ack says who" contains "$out" "incident $id acknowledged by alice"
 run incidents show "$id" --format json
 check "the incident is acknowledged" test "$(json_field "j['state']")" = acknowledged
-check "acknowledged.by is the --as name" test "$(json_field "j['acknowledged']['by']")" = alice
+check "acknowledged.by is the token's name, not --as" test "$(json_field "j['acknowledged']['by']")" = alice
 
-run incidents resolve "$id" --as bob --comment "post taken down"
+VIGIL_TOKEN=$bob_token run incidents resolve "$id" --comment "post taken down"
 check "resolve exits 0" test "$rc" -eq 0
 run incidents show "$id" --format json
 check "the incident is resolved" test "$(json_field "j['state']")" = resolved
-check "resolved.by is the --as name" test "$(json_field "j['resolved']['by']")" = bob
+check "resolved.by is the token's name" test "$(json_field "j['resolved']['by']")" = bob
 check "the comment is in the timeline" test "$(json_field "[t['detail'] for t in j['timeline'] if t['action'] == 'resolved'][0]")" = "post taken down"
 run incidents show "$id"
 check "the timeline names who acted" grep -qE "bob +resolved +post taken down" <<<"$out"
 
-run incidents ack "$id" --as alice
+run incidents ack "$id" --token "$alice_token"
 check "acking a resolved incident exits 1" test "$rc" -eq 1
 check "the 409 message names the incident" contains "$err" "vigilctl: incident $id: 409 incident $id is not open"
-run incidents ack "$id" "$other" --as carol
+run incidents ack "$id" "$other" --token "$carol_token"
 check "ack of several ids exits 1 when one failed" test "$rc" -eq 1
 check "the other id is still acknowledged" contains "$out" "incident $other acknowledged by carol"
 run incidents show 999999
@@ -143,33 +171,44 @@ run silences add --match owner=a --match owner=b --for 1h --comment x
 check "a matcher key given twice is a usage error (2)" test "$rc" -eq 2
 
 # Silences, once the daemon has them (they land in parallel).
-if [ "$(curl -s -o /dev/null -w '%{http_code}' "$server/api/v1/silences")" = 200 ]; then
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $viewer_token" \
+  "$server/api/v1/silences")" = 200 ]; then
   run silences add --match 'rule=privacy.*' --match community=拾光吧 --for 2h \
-    --comment "known leak, takedown requested" --as alice --format json
+    --comment "known leak, takedown requested" --token "$alice_token" --format json
   check "silences add exits 0" test "$rc" -eq 0
   silence=$(json_field "j['id']")
   check "the silence is active" test "$(json_field "j['state']")" = active
-  check "the author is the --as name" test "$(json_field "j['author']")" = alice
+  check "the author is the token's name" test "$(json_field "j['author']")" = alice
   check "it ends in 2h" test "$(json_field "round((j['ends_ms'] - j['starts_ms']) / 60000)")" = 120
   run silences add --match owner=legal --starts "2030-01-01 08:00" --until 2030-01-02T08:00:00Z \
-    --comment "pending one"
+    --comment "pending one" --token "$bob_token"
   check "a future silence is pending" contains "$out" "pending from"
   run silences list
   check "silences list exits 0" test "$rc" -eq 0
   check "silences list shows the matchers" contains "$out" "rule=privacy.*"
   check "silences list shows the Chinese community" contains "$out" "community=拾光吧"
   check "silences list shows the comment" contains "$out" "known leak, takedown requested"
-  run silences expire "$silence" 999999
+  VIGIL_TOKEN=$bob_token run silences expire "$silence" 999999
   check "expire with an unknown id exits 1" test "$rc" -eq 1
   check "the known one is expired" contains "$out" "silence $silence expired"
   check "the unknown one is named" contains "$err" "vigilctl: silence 999999: 404"
   run silences list --state expired --format json
   check "the expired silence is listed as expired" test "$(json_field "[s['state'] for s in j['silences'] if s['id'] == $silence][0]")" = expired
-  run silences add --match owner=legal --until 2020-01-01 --comment x
+  run silences add --match owner=legal --until 2020-01-01 --comment x --token "$bob_token"
   check "a silence that ends in the past exits 1" test "$rc" -eq 1
 else
   echo "NOTE: GET /api/v1/silences does not answer 200 yet; the silence cases are skipped"
 fi
+
+# The audit log: who did what, refusals included, no token anywhere.
+audit=$(cat "$work/state/audit.log")
+check "the audit log records alice's ack" contains "$audit" '"actor":"alice","role":"responder","remote":"127.0.0.1","action":"incident.ack","target":"incident/'"$id"'","status":200'
+check "the audit log records bob's resolve" contains "$audit" '"actor":"bob","role":"responder","remote":"127.0.0.1","action":"incident.resolve"'
+check "the audit log records the viewer's refused ack" contains "$audit" '"actor":"vic","role":"viewer","remote":"127.0.0.1","action":"incident.ack","target":"incident/'"$id"'","status":403'
+for token in "$alice_token" "$bob_token" "$carol_token" "$viewer_token" "$feed_token"; do
+  check "no token in the audit log" lacks "$audit" "$token"
+  check "no token in the daemon's log" lacks "$(cat "$work/daemon.log")" "$token"
+done
 
 # A server that does not answer, or is not there.
 python3 -c '

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The vigild command-line contract and its signals, on the embedded broker: config
-# errors name file:line and exit 1, usage errors exit 2, --check validates, SIGHUP
-# reloads, SIGTERM drains and exits 0; `vigilctl produce` reports bad lines by number
+# errors name file:line and exit 1, usage errors exit 2, --check validates (API tokens and
+# the loopback rule too), SIGHUP reloads (and is audited), SIGTERM drains and exits 0; `vigilctl produce` reports bad lines by number
 # and sends the rest.
 # Usage: vigild_test.sh VIGILD VIGILCTL SOURCE_DIR
 set -u
@@ -48,6 +48,27 @@ printf 'rules:\n  - id: x\n    when: {any: ["re:("]}\n' >"$work/broken.yaml"
 "$vigild" --set rules.paths="$work/broken.yaml" --set state.dir="$work/state" --check >/dev/null 2>"$work/err"
 check "--check fails on broken rules" test $? -eq 1
 check "the rule error names file:line" grep -q "broken.yaml:3:" "$work/err"
+
+# Without API tokens: open on loopback (with a warning), refused anywhere else unless
+# http.insecure; bad tokens named with file:line and the field.
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" --check >/dev/null 2>"$work/err"
+check "no tokens on 127.0.0.1: a warning that the API is open" grep -q "no API tokens configured" "$work/err"
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --set http.listen=0.0.0.0:0 --check >/dev/null 2>"$work/err"
+check "no tokens on 0.0.0.0: --check fails" test $? -eq 1
+check "the refusal names http.listen and the fix" grep -q "http.listen 0.0.0.0:0 is not a loopback address.*http.insecure: true" "$work/err"
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --set http.listen=0.0.0.0:0 --set http.insecure=true --check >/dev/null 2>"$work/err"
+check "http.insecure: --check passes" test $? -eq 0
+check "http.insecure is logged loudly" grep -q "INSECURE" "$work/err"
+printf -- '- {name: a, role: viewer, token: aaaaaaaaaaaaaaaaaaaa}\n- {name: a, role: root, token: short}\n' >"$work/tokens.yaml"
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --set http.tokens_file="$work/tokens.yaml" --check >/dev/null 2>"$work/err"
+check "bad tokens: --check fails" test $? -eq 1
+check "a repeated name is named with file:line" grep -q "tokens.yaml:2: name: \"a\" is used twice" "$work/err"
+check "an unknown role is named" grep -q "tokens.yaml:2: role: unknown role \"root\"" "$work/err"
+check "a short token is named, not shown" grep -q "tokens.yaml:2: token: shorter than 16" "$work/err"
+check "no token text in the errors" lacks "$(cat "$work/err")" "aaaaaaaaaaaaaaaaaaaa"
 
 # The paging file is checked by --check too, every problem with file:line:col.
 cat >"$work/paging.yaml" <<'YAML'
@@ -103,6 +124,8 @@ wait_for 20 grep -q "rejected" "$work/daemon.log"
 check "a broken reload is rejected with the reason" grep -q "zz_broken.yaml:3:" "$work/daemon.log"
 hash_after=$(status | python3 -c "import json,sys; print(json.load(sys.stdin)['rules']['hash'])")
 check "the running rule set stays" test "$hash_before" = "$hash_after"
+check "the SIGHUP reload is in the audit log" grep -q '"actor":"signal:SIGHUP",.*"action":"rules.reload",.*"status":422,"error":".*zz_broken.yaml:3:' "$work/state/audit.log"
+check "the audit log is not world-readable (0640)" test "$(stat -c %a "$work/state/audit.log")" = 640
 rm "$work/rules/zz_broken.yaml"
 
 kill -TERM "$daemon_pid"

@@ -299,10 +299,10 @@ TEST(ConfigTest, UnknownKeysSuggestTheClosestKnownOne) {
   // Nothing close: what the section holds.
   EXPECT_EQ(Problem("http:\n  port: 80\n"),
             "vigil.yaml:2:3: http.port: unknown key (http has listen, max_body_bytes, "
-            "max_connections, request_timeout)");
+            "max_connections, request_timeout, tokens, tokens_file, open_endpoints, insecure)");
   EXPECT_EQ(Problem("alerting:\n  x: 1\n"),
             "vigil.yaml:1:1: alerting: unknown key (sections: kafka, rules, http, pipeline, state, "
-            "log, demo, connectors, alerts)");
+            "log, demo, connectors, alerts, audit)");
 }
 
 TEST(ConfigTest, KafkaPropertiesAreCheckedByLibrdkafka) {
@@ -360,7 +360,7 @@ log:
           "\"loud\"",
           "--set demo.rate_per_s: expected a number above 0 and at most 1000000, got \"0\"",
           "--set nope: unknown key (sections: kafka, rules, http, pipeline, state, log, demo, "
-          "connectors, alerts)",
+          "connectors, alerts, audit)",
           "--set state.dir: expected KEY=VALUE, such as --set http.listen=127.0.0.1:8080"));
 }
 
@@ -567,6 +567,42 @@ TEST(ConfigTest, ReferenceMentionsEveryKey) {
   EXPECT_THAT(reference,
               HasSubstr("| `log.level` | trace\\|debug\\|info\\|warn\\|error | `info` | "));
   EXPECT_THAT(reference, HasSubstr("| `http.listen` | host:port | `127.0.0.1:8080` | "));
+}
+
+TEST(ConfigTest, ApiTokensOpenEndpointsAndTheAuditFile) {
+  const Config config = Parse(R"(http:
+  tokens:
+    - name: alice
+      role: responder
+      token: ${env:ALICE_TOKEN}
+    - {name: prometheus, role: viewer, sha256: abc}
+  open_endpoints: [/healthz]
+  insecure: true
+audit:
+  file: /var/log/vigil/audit.log
+)",
+                              {}, FakeEnv({{"ALICE_TOKEN", "alice-0123456789abcdef"}}));
+  ASSERT_EQ(config.http.tokens.size(), 2u);
+  EXPECT_EQ(config.http.tokens[0].name, "alice");
+  EXPECT_EQ(config.http.tokens[0].token, "alice-0123456789abcdef");
+  EXPECT_EQ(config.http.tokens[0].where, "vigil.yaml:3:7");
+  EXPECT_EQ(config.http.tokens[1].sha256, "abc");
+  EXPECT_EQ(config.http.open_endpoints, std::vector<std::string>{"/healthz"});
+  EXPECT_TRUE(config.http.insecure);
+  EXPECT_EQ(config.audit_file(), "/var/log/vigil/audit.log");
+  EXPECT_EQ(Config().audit_file(), "./vigil-state/audit.log");
+  // Names and roles are shown; a token never is.
+  const std::string described = DescribeConfig(config);
+  EXPECT_THAT(described, HasSubstr("http.tokens: [alice (responder), prometheus (viewer)]"));
+  EXPECT_EQ(described.find("alice-0123456789abcdef"), std::string::npos) << described;
+
+  EXPECT_EQ(Problem("http:\n  open_endpoints: [/healthz, /api/v1/status]\n"),
+            "vigil.yaml:2:19: http.open_endpoints: only /healthz, /readyz and /metrics may be "
+            "served without a token, got \"/api/v1/status\"");
+  EXPECT_EQ(Problem("http:\n  tokens:\n    - {name: a, role: viewer, secret: x}\n"),
+            "vigil.yaml:3:5: http.tokens: secret: unknown field (name, role, token, sha256) in "
+            "the entry at line 3");
+  EXPECT_THAT(SetProblem("http.tokens=abc"), HasSubstr("expected a list of {name, role, token}"));
 }
 
 }  // namespace

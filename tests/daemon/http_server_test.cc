@@ -1,5 +1,8 @@
 #include "daemon/lib/http_server.h"
 
+#include <atomic>
+#include <mutex>
+
 #include <gtest/gtest.h>
 
 #include "tests/testing/http_client.h"
@@ -13,26 +16,26 @@ class HttpServerTest : public ::testing::Test {
   void Start(HttpServerOptions options = {}) {
     options.port = 0;
     server_ = std::make_unique<HttpServer>(options);
-    server_->Route("GET", "/hello", [](const HttpRequest& r) {
+    server_->Route("GET", "/hello", {Role::kViewer}, [](const HttpRequest& r) {
       HttpResponse response;
       response.body = "{\"name\":\"" + r.param("name", "nobody") + "\"}";
       return response;
     });
-    server_->Route("POST", "/echo", [](const HttpRequest& r) {
+    server_->Route("POST", "/echo", {Role::kViewer}, [](const HttpRequest& r) {
       HttpResponse response;
       response.content_type = "text/plain";
       response.body = r.body + "|" + r.header("x-test");
       return response;
     });
     server_->Route(
-        "GET", "/items/",
+        "GET", "/items/", {Role::kViewer},
         [](const HttpRequest& r) {
           HttpResponse response;
           response.body = r.path.substr(7);
           return response;
         },
         /*prefix=*/true);
-    server_->Route("GET", "/boom",
+    server_->Route("GET", "/boom", {Role::kViewer},
                    [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -56,6 +59,41 @@ TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   auto reply = testing::HttpCall(server_->port(), "DELETE", "/hello");
   EXPECT_EQ(reply.status, 405);
   EXPECT_EQ(reply.headers["Allow"], "GET");
+}
+
+TEST(HttpServerGuardTest, TheGuardRunsBeforeTheHandlerWithTheRoutesAccess) {
+  HttpServer server(HttpServerOptions{.port = 0});
+  std::atomic<int> handled = 0;
+  server.Route("POST", "/change", {Role::kResponder}, [&](const HttpRequest& r) {
+    ++handled;
+    HttpResponse response;
+    response.body = r.caller;
+    return response;
+  });
+  std::mutex seen_mutex;  // the guard runs on the server's threads
+  std::vector<Role> seen;
+  server.SetGuard([&](HttpRequest& request, const RouteAccess& access, const HttpHandler& handler) {
+    {
+      std::lock_guard lock(seen_mutex);
+      seen.push_back(access.role);
+    }
+    if (request.header("x-ok").empty()) return HttpResponse::JsonError(403, "no");
+    request.caller = "alice";
+    return handler(request);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(testing::HttpCall(server.port(), "POST", "/change").status, 403);
+  EXPECT_EQ(handled, 0);
+  const auto reply = testing::HttpCall(server.port(), "POST", "/change", "", {{"X-Ok", "1"}});
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "alice");
+  EXPECT_EQ(handled, 1);
+  // Unknown paths and methods are answered before any guard.
+  EXPECT_EQ(testing::HttpCall(server.port(), "GET", "/change").status, 405);
+  std::lock_guard lock(seen_mutex);
+  EXPECT_EQ(seen, (std::vector<Role>{Role::kResponder, Role::kResponder}));
+  ASSERT_EQ(server.routes().size(), 1u);
+  EXPECT_EQ(server.routes()[0].access.role, Role::kResponder);
 }
 
 TEST_F(HttpServerTest, OversizedBodyIs413) {
