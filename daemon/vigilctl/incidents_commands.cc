@@ -287,6 +287,16 @@ std::optional<ApiClient> ClientFor(const ApiOptions& options) {
     fmt::print(stderr, "vigilctl: {}\n", client.error().message);
     return std::nullopt;
   }
+  if (Status trusted = client->SetTlsTrust({options.ca_file, options.insecure}); !trusted.ok()) {
+    fmt::print(stderr, "vigilctl: {}\n", trusted.error().message);
+    return std::nullopt;
+  }
+  if (options.insecure && client->tls()) {
+    fmt::print(stderr,
+               "vigilctl: warning: --insecure: the certificate of {} is not verified; anyone on "
+               "the way can read and change this exchange\n",
+               client->authority());
+  }
   return std::move(*client);
 }
 
