@@ -284,7 +284,7 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
             "VIGIL_CA_FILE)",
             authority_, x.verify_error)};
       }
-      return Error{fmt::format("TLS handshake with {} failed: {} (is it an https:// server?)",
+      return Error{fmt::format("TLS handshake with {} failed: {} (is it a plain http:// server?)",
                                authority_, why)};
     default:
       if (timed_out) {
