@@ -115,7 +115,8 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     }
   }
   if (options.check_only) {
-    spdlog::info("configuration, rules, paging{} are valid", tls.enabled() ? " and TLS files" : "");
+    spdlog::info("configuration, rules{} are valid",
+                 tls.enabled() ? ", paging and TLS files" : " and paging");
     return 0;
   }
 
