@@ -79,11 +79,11 @@ class HttpServer {
   // keep theirs. On an error the old ones stay. REQUIRES: Start() succeeded with TLS.
   Status ReloadTls();
   bool tls() const { return options_.tls.enabled(); }
+  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
   uint16_t port() const { return bound_port_; }
 
   uint64_t requests() const { return requests_; }
   int connections() const { return connections_; }
-  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
 
  private:
   class Session;
@@ -101,9 +101,9 @@ class HttpServer {
   std::vector<std::thread> threads_;
   std::shared_ptr<std::function<void()>> accept_loop_;
   uint16_t bound_port_ = 0;
+  std::atomic<uint64_t> tls_handshake_failures_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> connections_{0};
-  std::atomic<uint64_t> tls_handshake_failures_{0};
 };
 
 }  // namespace vigil::daemon
