@@ -216,8 +216,12 @@ int RunDaemon(const Config& config, const RunOptions& options) {
                              static_cast<size_t>(config.pipeline.max_json_depth)};
   Pipeline pipeline(pipeline_options, rules, **consumer, **producer, sink);
 
-  HttpServerOptions http_options{config.http.host, config.http.port, config.http.max_body_bytes,
-                                 config.http.max_connections, config.http.request_timeout, 2};
+  HttpServerOptions http_options{config.http.host,
+                                 config.http.port,
+                                 config.http.max_body_bytes,
+                                 config.http.max_connections,
+                                 config.http.request_timeout,
+                                 2};
   http_options.tls = tls;
   HttpServer http(http_options);
   ApiContext api;

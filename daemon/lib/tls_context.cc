@@ -77,11 +77,11 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerTlsOption
     } else if (SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
       // A key that does not match an already loaded certificate fails here too.
       const std::string reason = OpenSslReason();
-      problem("http.tls.key_file", options.key_file,
-              reason == "key values mismatch"
-                  ? "the key does not match the certificate in http.tls.cert_file " +
-                        options.cert_file
-                  : "not an unencrypted PEM private key (" + reason + ")");
+      problem(
+          "http.tls.key_file", options.key_file,
+          reason == "key values mismatch"
+              ? "the key does not match the certificate in http.tls.cert_file " + options.cert_file
+              : "not an unencrypted PEM private key (" + reason + ")");
     } else {
       have_key = true;
     }

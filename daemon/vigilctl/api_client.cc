@@ -176,10 +176,9 @@ Result<ApiClient> ApiClient::Create(std::string_view server, std::string actor,
   if (url->encoded_host().empty()) return bad("no host");
   if (url->has_userinfo()) return bad("user names and passwords in the URL are not supported");
   if (url->has_query() || url->has_fragment()) return bad("expected no query or fragment");
-  const std::string port =
-      url->has_port() && !url->port().empty() ? std::string(url->port())
-      : scheme == "https"                     ? "443"
-                                              : "80";
+  const std::string port = url->has_port() && !url->port().empty() ? std::string(url->port())
+                           : scheme == "https"                     ? "443"
+                                                                   : "80";
   int port_number = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
   if (ec != std::errc() || end != port.data() + port.size() || port_number < 1 ||
@@ -279,10 +278,10 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
       return Error{fmt::format("cannot connect to {}: {}", authority_, why)};
     case Stage::kHandshaking:
       if (!x.verify_error.empty()) {
-        return Error{fmt::format(
-            "the certificate of {} is not trusted: {}; trust its CA with --ca-file (or "
-            "VIGIL_CA_FILE)",
-            authority_, x.verify_error)};
+        return Error{
+            fmt::format("the certificate of {} is not trusted: {}; trust its CA with --ca-file (or "
+                        "VIGIL_CA_FILE)",
+                        authority_, x.verify_error)};
       }
       return Error{fmt::format("TLS handshake with {} failed: {} (is it a plain http:// server?)",
                                authority_, why)};

@@ -57,11 +57,13 @@ const CLI::Validator kMatcher(
     "KEY=VALUE");
 
 void AddApiOptions(CLI::App* command, ApiOptions& api) {
-  command->add_option("--server", api.server, "vigild's URL, http:// or https:// (env VIGIL_SERVER)")
+  command
+      ->add_option("--server", api.server, "vigild's URL, http:// or https:// (env VIGIL_SERVER)")
       ->capture_default_str();
-  command->add_option("--ca-file", api.ca_file,
-                      "PEM CA certificates to trust for https:// instead of the system's (env "
-                      "VIGIL_CA_FILE)")
+  command
+      ->add_option("--ca-file", api.ca_file,
+                   "PEM CA certificates to trust for https:// instead of the system's (env "
+                   "VIGIL_CA_FILE)")
       ->capture_default_str();
   command->add_flag("--insecure", api.insecure,
                     "https:// without verifying the server's certificate (testing only)");

@@ -45,7 +45,9 @@ class HttpServerTlsTest : public ::testing::Test {
     return server_->Start();
   }
 
-  testing::HttpsClientOptions Trusting(const std::string& ca_file) const { return {ca_file, "", ""}; }
+  testing::HttpsClientOptions Trusting(const std::string& ca_file) const {
+    return {ca_file, "", ""};
+  }
 
   testing::TempDir dir_;
   testing::TestPki pki_;
@@ -101,8 +103,8 @@ TEST_F(HttpServerTlsTest, ASilentClientIsDroppedAfterTheRequestTimeout) {
   boost::asio::ip::tcp::socket silent(io);  // connects, never says hello
   silent.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
   ASSERT_TRUE(testing::WaitFor([&] { return server_->connections() == 1; }));
-  EXPECT_TRUE(testing::WaitFor([&] { return server_->connections() == 0; },
-                               std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return server_->connections() == 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(server_->tls_handshake_failures(), 1u);
 }
 
@@ -131,7 +133,7 @@ TEST_F(HttpServerTlsTest, AKeyThatDoesNotMatchTheCertificateIsRefusedAtStart) {
 TEST_F(HttpServerTlsTest, MissingAndMalformedFilesAreAllNamedAtStart) {
   HttpServerOptions options = TlsOptions();
   options.tls.cert_file = (dir_ / "missing.pem").string();
-  options.tls.key_file = pki_.ca_file;  // a certificate, not a key
+  options.tls.key_file = pki_.ca_file;                // a certificate, not a key
   options.tls.client_ca_file = pki_.server_key_file;  // a key, not certificates
   const Status started = Start(options);
   ASSERT_FALSE(started.ok());

@@ -18,8 +18,8 @@ struct HttpsReply {
 };
 
 struct HttpsClientOptions {
-  std::string ca_file;               // trusted CAs (PEM)
-  std::string cert_file, key_file;   // a client certificate, for mutual TLS
+  std::string ca_file;              // trusted CAs (PEM)
+  std::string cert_file, key_file;  // a client certificate, for mutual TLS
 };
 
 inline HttpsReply HttpsCall(uint16_t port, const HttpsClientOptions& options,
@@ -57,7 +57,8 @@ inline HttpsReply HttpsCall(uint16_t port, const HttpsClientOptions& options,
   // A server may answer (413) before it has read the whole body; the answer still counts.
   beast::error_code read_error;
   http::read(stream, buffer, response, read_error);
-  if (read_error) return {0, "read: " + read_error.message() + (ec ? "; write: " + ec.message() : ""), ""};
+  if (read_error)
+    return {0, "read: " + read_error.message() + (ec ? "; write: " + ec.message() : ""), ""};
   reply.status = response.result_int();
   reply.body = response.body();
   stream.shutdown(ec);  // close_notify both ways; the server answers it

@@ -20,8 +20,8 @@ struct TestPki {
   std::string ca_file;           // the CA that issued server_cert_file
   std::string server_cert_file;  // CN=vigil-test, SAN IP:127.0.0.1, DNS:localhost
   std::string server_key_file;
-  std::string other_ca_file;   // a CA that issued nothing here
-  std::string other_key_file;  // a key that matches no certificate here
+  std::string other_ca_file;     // a CA that issued nothing here
+  std::string other_key_file;    // a key that matches no certificate here
   std::string client_cert_file;  // issued by ca_file for client authentication
   std::string client_key_file;
 };
@@ -101,8 +101,8 @@ inline void WriteKey(const std::string& path, EVP_PKEY* key) {
 inline TestPki MakeTestPki(const std::filesystem::path& dir) {
   using namespace pki_detail;
   const auto at = [&](const char* name) { return (dir / name).string(); };
-  TestPki pki{at("ca.pem"),       at("server.pem"), at("server.key"), at("other-ca.pem"),
-              at("other.key"),    at("client.pem"), at("client.key")};
+  TestPki pki{at("ca.pem"),    at("server.pem"), at("server.key"), at("other-ca.pem"),
+              at("other.key"), at("client.pem"), at("client.key")};
   Key ca_key = NewKey(), server_key = NewKey(), other_key = NewKey(), client_key = NewKey();
   Cert ca = NewCert("vigil test CA", ca_key.get(), nullptr, nullptr, 1, "ca");
   Cert server = NewCert("vigil-test", server_key.get(), ca.get(), ca_key.get(), 2, "server");
