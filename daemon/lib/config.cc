@@ -234,6 +234,21 @@ class Loader {
                            blame_b ? topics[i].first : topics[j].first, Quote(*topics[i].second)));
       }
     }
+    // HTTPS needs both files; a client CA means nothing without them.
+    const HttpTlsConfig& tls = config_.http.tls;
+    if (!tls.cert_file.empty() && tls.key_file.empty()) {
+      Report(origins_["http.tls.cert_file"], "http.tls.cert_file",
+             "needs http.tls.key_file too (the certificate's private key)");
+    }
+    if (tls.cert_file.empty() && !tls.key_file.empty()) {
+      Report(origins_["http.tls.key_file"], "http.tls.key_file",
+             "needs http.tls.cert_file too (the certificate of the key)");
+    }
+    if (tls.cert_file.empty() && !tls.client_ca_file.empty()) {
+      Report(origins_["http.tls.client_ca_file"], "http.tls.client_ca_file",
+             "needs http.tls.cert_file and http.tls.key_file (client certificates are asked for "
+             "over HTTPS only)");
+    }
   }
 
   Result<Config> Finish() {

@@ -56,6 +56,14 @@ struct TokenEntry {
   friend bool operator==(const TokenEntry&, const TokenEntry&) = default;
 };
 
+// HTTPS for the listener: on when cert_file and key_file are set (PEM files).
+struct HttpTlsConfig {
+  std::string cert_file;       // the certificate, then any intermediates
+  std::string key_file;        // its private key, unencrypted
+  std::string client_ca_file;  // when set, clients must present a certificate from these CAs
+  friend bool operator==(const HttpTlsConfig&, const HttpTlsConfig&) = default;
+};
+
 struct HttpConfig {
   // From http.listen "host:port" ("[v6]:port" for IPv6). Port 0 binds a free port.
   std::string host = "127.0.0.1";
@@ -68,8 +76,10 @@ struct HttpConfig {
   // Paths served without a token; only /healthz, /readyz and /metrics may be listed.
   std::vector<std::string> open_endpoints = {"/healthz", "/readyz", "/metrics"};
   bool insecure = false;  // no tokens on a listener that is not loopback: allowed, loudly
+  HttpTlsConfig tls;
 
   std::string listen() const;  // "host:port", brackets around an IPv6 host
+  std::string scheme() const { return tls.cert_file.empty() ? "http" : "https"; }
   friend bool operator==(const HttpConfig&, const HttpConfig&) = default;
 };
 
@@ -104,7 +114,7 @@ struct DemoConfig {
 // Paging: who is paged, how (a separate YAML file, docs/paging.md), and the links in pages.
 struct AlertsConfig {
   std::string paging;       // the paging file; empty: incidents are recorded, nobody is paged
-  std::string public_url;   // how people reach this API from a page; empty: http://<http.listen>
+  std::string public_url;   // how people reach this API from a page; empty: http[s]://<http.listen>
   std::string link_secret;  // signs acknowledge links; empty: <state.dir>/link.key (generated)
   friend bool operator==(const AlertsConfig&, const AlertsConfig&) = default;
 };

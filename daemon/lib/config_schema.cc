@@ -1,13 +1,16 @@
 // The schema of vigild's configuration: one table entry per key, the typed parsers the
 // entries use, and the suggestions for unknown keys.
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -528,8 +531,19 @@ std::optional<std::string> ManagedProperty(std::string_view name) {
 
 bool IsSecretProperty(std::string_view name) {
   return name.find("password") != std::string_view::npos ||
-         name.find("secret") != std::string_view::npos || name == "sasl.jaas.config" ||
-         name == "sasl.oauthbearer.config" || name == "ssl.key.pem" || name == "ssl_key";
+         name.find("secret") != std::string_view::npos ||
+         name.find("key.pem") != std::string_view::npos || name == "sasl.jaas.config" ||
+         name == "sasl.oauthbearer.config" || name == "ssl_key";
+}
+
+// librdkafka opens these files only when it creates a client, and only for the security
+// protocol that needs them; checking them with the rest of the configuration names the
+// key and file before anything starts (and in `vigild --check`).
+std::string UnreadableLocation(std::string_view name, const std::string& path) {
+  const bool is_path = name.ends_with(".location") || name == "sasl.kerberos.keytab";
+  if (!is_path || path.empty() || (name == "ssl.ca.location" && path == "probe")) return {};
+  if (::access(path.c_str(), R_OK) == 0) return {};
+  return fmt::format("cannot read {}: {}", path, std::strerror(errno));
 }
 
 // kafka.properties.<name>: each checked by librdkafka itself, so a typo or a bad value
@@ -564,6 +578,9 @@ Field KafkaProperties() {
     std::string reason;
     if (TryProperty(name, value.text(), reason) != RD_KAFKA_CONF_OK) {
       return fmt::format("librdkafka rejects it: {}", reason);
+    }
+    if (std::string problem = UnreadableLocation(name, value.text()); !problem.empty()) {
+      return problem;
     }
     config.kafka.properties[std::string(name)] = value.text();
     return {};
@@ -616,7 +633,8 @@ std::vector<ConfigKey> BuildSchema() {
           "Open HTTP connections allowed at once."),
       Key("http.request_timeout",
           Duration(VIGIL_FIELD(http.request_timeout), milliseconds(1), milliseconds(3600000)),
-          "Time allowed to read a request and write its response."),
+          "Time allowed to read a request and write its response (for HTTPS, the TLS "
+          "handshake too)."),
       Key("http.tokens", Tokens(),
           "API tokens: a list of {name, role, token}; role is viewer, responder, rule-admin, "
           "ingest or admin (docs/security.md). The name is the actor in incidents and the "
@@ -630,6 +648,16 @@ std::vector<ConfigKey> BuildSchema() {
       Key("http.insecure", Bool(VIGIL_FIELD(http.insecure)),
           "Serve the API without tokens on a listener that is not loopback. Without tokens "
           "vigild refuses such a listener unless this is true; logged at every start."),
+      Key("http.tls.cert_file", String(VIGIL_FIELD(http.tls.cert_file), true),
+          "PEM certificate of the listener, followed by any intermediates; with "
+          "`http.tls.key_file` the listener serves HTTPS only (TLS 1.2 or later). Empty: plain "
+          "HTTP. Read again on SIGHUP (docs/tls.md)."),
+      Key("http.tls.key_file", String(VIGIL_FIELD(http.tls.key_file), true),
+          "PEM private key (unencrypted) of `http.tls.cert_file`; keep it readable by vigild "
+          "only."),
+      Key("http.tls.client_ca_file", String(VIGIL_FIELD(http.tls.client_ca_file), true),
+          "PEM CA certificates; when set, every client must present a certificate issued by one "
+          "of them (mutual TLS). Empty: no client certificates asked for."),
       Key("pipeline.workers", Integer(VIGIL_FIELD(pipeline.workers), 0, 1024),
           "Matcher threads; 0: one per core."),
       Key("pipeline.queue_capacity", Integer(VIGIL_FIELD(pipeline.queue_capacity), 1, 1000000),
@@ -658,7 +686,8 @@ std::vector<ConfigKey> BuildSchema() {
           "(docs/paging.md); empty: incidents are recorded but nobody is paged."),
       Key("alerts.public_url", String(VIGIL_FIELD(alerts.public_url), true),
           "The address people use to reach this API from a page (links to incidents and "
-          "acknowledge links); empty: http://<http.listen>. Overrides the paging file's."),
+          "acknowledge links); empty: http://<http.listen>, or https:// with `http.tls.cert_file`. "
+          "Overrides the paging file's."),
       Key("alerts.link_secret", Secret(VIGIL_FIELD(alerts.link_secret)),
           "Key that signs acknowledge links in pages; empty: a random key kept in "
           "`<state.dir>/link.key`. Use `${env:NAME}` when several daemons share links."),

@@ -26,6 +26,7 @@
 #include "daemon/lib/paging_service.h"
 #include "daemon/lib/pipeline.h"
 #include "daemon/lib/rule_holder.h"
+#include "daemon/lib/tls_context.h"
 
 namespace vigil::daemon {
 namespace {
@@ -115,8 +116,17 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   }
   for (const std::string& warning : access->warnings()) spdlog::warn("{}", warning);
   if (!access->open()) spdlog::info("http: {} API tokens", access->token_count());
+  const ServerTlsOptions tls{config.http.tls.cert_file, config.http.tls.key_file,
+                             config.http.tls.client_ca_file};
+  if (tls.enabled()) {
+    if (auto context = MakeServerTlsContext(tls); !context.ok()) {
+      spdlog::error("HTTPS cannot start:\n{}", context.error().message);
+      return 1;
+    }
+  }
   if (options.check_only) {
-    spdlog::info("configuration, rules, paging and API tokens are valid");
+    spdlog::info("configuration, rules, paging, API tokens{} are valid",
+                 tls.enabled() ? " and TLS files" : "");
     return 0;
   }
 
@@ -162,7 +172,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   // port once bound, for port 0).
   const bool derive_url = pager_options.public_url.empty() && (*paging)->public_url.empty();
   if (derive_url) {
-    pager_options.public_url = "http://" + config.http.listen();
+    pager_options.public_url = config.http.scheme() + "://" + config.http.listen();
     if (config.http.host == "0.0.0.0" || config.http.host == "::") {
       spdlog::warn(
           "paging: links in pages point at {}, which people cannot open; set alerts.public_url",
@@ -225,8 +235,14 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   pipeline_options.metrics = &metrics;
   Pipeline pipeline(pipeline_options, rules, **consumer, **producer, sink);
 
-  HttpServer http({config.http.host, config.http.port, config.http.max_body_bytes,
-                   config.http.max_connections, config.http.request_timeout, 2});
+  HttpServerOptions http_options{config.http.host,
+                                 config.http.port,
+                                 config.http.max_body_bytes,
+                                 config.http.max_connections,
+                                 config.http.request_timeout,
+                                 2};
+  http_options.tls = tls;
+  HttpServer http(http_options);
   ApiContext api;
   api.config = &config;
   api.bootstrap = bootstrap;
@@ -251,7 +267,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   if (derive_url && config.http.port == 0) {
     HttpConfig bound = config.http;
     bound.port = http.port();
-    paging_service.pager().SetPublicUrl("http://" + bound.listen());
+    paging_service.pager().SetPublicUrl(config.http.scheme() + "://" + bound.listen());
   }
 
   pipeline.Start();
@@ -268,15 +284,15 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   }
   spdlog::info(
       "vigild running: {} workers, posts from {} at {}, hits to {}, API at "
-      "http://{}:{}/api/v1/status",
+      "{}://{}:{}/api/v1/status",
       pipeline_options.workers, config.kafka.topics.posts, bootstrap, config.kafka.topics.hits,
-      config.http.host, http.port());
+      config.http.scheme(), config.http.host, http.port());
 
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
-      spdlog::info("SIGHUP: reloading rules");
+      spdlog::info("SIGHUP: reloading rules{}", http.tls() ? " and the TLS certificate" : "");
       const ReloadOutcome outcome = rules.Reload();
       (*audit)->Record({.actor = "signal:SIGHUP",
                         .role = "",
@@ -285,6 +301,14 @@ int RunDaemon(const Config& config, const RunOptions& options) {
                         .target = outcome.hash,
                         .status = outcome.ok ? 200 : 422,
                         .error = outcome.error});
+      if (http.tls()) {
+        if (Status reloaded = http.ReloadTls(); !reloaded.ok()) {
+          spdlog::error("SIGHUP: keeping the TLS certificate in use:\n{}",
+                        reloaded.error().message);
+        } else {
+          spdlog::info("SIGHUP: TLS certificate reloaded from {}", tls.cert_file);
+        }
+      }
       continue;
     }
     spdlog::info("{}: draining in-flight posts, committing, flushing",

@@ -1,5 +1,7 @@
 #include "daemon/lib/http_server.h"
 
+#include <algorithm>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -8,6 +10,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <nlohmann/json.hpp>
+
+#include "daemon/lib/server_stream.h"
 
 namespace vigil::daemon {
 
@@ -37,11 +41,20 @@ HttpResponse HttpResponse::JsonError(int status, std::string_view message) {
 struct HttpServer::Impl {
   net::io_context io;
   tcp::acceptor acceptor{io};
+
+  // Null for plain HTTP. Replaced whole by ReloadTls(); each connection keeps its own.
+  std::shared_ptr<net::ssl::context> TlsContext() {
+    std::lock_guard lock(tls_mutex);
+    return tls_context;
+  }
+  std::mutex tls_mutex;
+  std::shared_ptr<net::ssl::context> tls_context;  // GUARDED_BY(tls_mutex)
 };
 
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer& server) : server_(server), stream_(std::move(socket)) {
+  Session(tcp::socket socket, HttpServer& server)
+      : server_(server), stream_(std::move(socket), server.impl_->TlsContext()) {
     ++server_.connections_;
     boost::system::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
@@ -50,6 +63,26 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   ~Session() { --server_.connections_; }
 
   void Start(bool over_capacity) {
+    if (!stream_.tls()) {
+      Serve(over_capacity);
+      return;
+    }
+    // The handshake counts against the request timeout like a slow request would.
+    stream_.expires_after(server_.options_.request_timeout);
+    stream_.async_handshake([self = shared_from_this(), over_capacity](beast::error_code ec) {
+      if (ec) {
+        ++self->server_.tls_handshake_failures_;
+        // Plain HTTP on this port reads as "http request" (OpenSSL's words).
+        spdlog::info("http: {}: TLS handshake failed: {}", self->remote_, ec.message());
+        self->Close();
+        return;
+      }
+      self->Serve(over_capacity);
+    });
+  }
+
+ private:
+  void Serve(bool over_capacity) {
     if (over_capacity) {
       Respond(HttpResponse::JsonError(503, "too many connections"), /*keep_alive=*/false, 11);
       return;
@@ -57,7 +90,6 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
- private:
   void Read() {
     route_ = "none";
     parser_.emplace();
@@ -70,6 +102,14 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
+    if (ec == net::ssl::error::stream_truncated) {  // a TLS peer left without close_notify
+      Close();
+      return;
+    }
+    if (ec == http::error::end_of_stream && stream_.tls()) {  // its close_notify: answer it
+      Close(/*graceful=*/true);
+      return;
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::connection_reset || ec == net::error::operation_aborted) {
       Close();
@@ -132,21 +172,29 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) {
-                          self->Close();
+                          self->Close(/*graceful=*/!ec);
                           return;
                         }
                         self->Read();
                       });
   }
 
-  void Close() {
+  // `graceful`: the TLS session is in good order, so send close_notify first (OpenSSL
+  // forbids it after a failure). A peer that does not answer it is dropped after a second.
+  void Close(bool graceful = false) {
+    if (graceful && stream_.tls()) {
+      stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
+          server_.options_.request_timeout, std::chrono::seconds(1)));
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
+      return;
+    }
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.close();
   }
 
   HttpServer& server_;
-  beast::tcp_stream stream_;
+  ServerStream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -223,6 +271,11 @@ HttpResponse HttpServer::Dispatch(HttpRequest& request) const {
 }
 
 Status HttpServer::Start() {
+  if (options_.tls.enabled()) {
+    auto context = MakeServerTlsContext(options_.tls);
+    if (!context.ok()) return context.error();
+    impl_->tls_context = std::move(*context);
+  }
   boost::system::error_code ec;
   const auto address = net::ip::make_address(options_.host, ec);
   const std::string where = options_.host + ":" + std::to_string(options_.port);
@@ -255,7 +308,16 @@ Status HttpServer::Start() {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] { impl_->io.run(); });
   }
-  spdlog::info("http: listening on {}:{}", options_.host, bound_port_);
+  spdlog::info("http: listening on {}:{}{}", options_.host, bound_port_,
+               options_.tls.enabled() ? " (TLS)" : "");
+  return Status::Ok();
+}
+
+Status HttpServer::ReloadTls() {
+  auto context = MakeServerTlsContext(options_.tls);
+  if (!context.ok()) return context.error();
+  std::lock_guard lock(impl_->tls_mutex);
+  impl_->tls_context = std::move(*context);
   return Status::Ok();
 }
 

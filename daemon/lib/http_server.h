@@ -1,7 +1,9 @@
 // The daemon's one HTTP listener (Boost.Beast): routes exact paths, or path prefixes
 // for resources with ids, to handlers. It bounds request size (413), connections (503),
 // and read time (408/close); a malformed request gets a 4xx, a throwing handler a 500,
-// and neither stops the server.
+// and neither stops the server. With a certificate (options.tls) it serves HTTPS only,
+// with the same limits; a failed handshake (plain HTTP, an untrusted client) is logged and
+// closes that connection.
 //
 // Thread safety: Route() before Start(); handlers run on the server's threads and may
 // block briefly (HTTP ingest waits for Kafka acknowledgements).
@@ -20,6 +22,7 @@
 
 #include "core/result.h"
 #include "daemon/lib/role.h"
+#include "daemon/lib/tls_context.h"
 
 namespace vigil::daemon {
 
@@ -75,6 +78,7 @@ struct HttpServerOptions {
   int max_connections = 256;
   std::chrono::milliseconds request_timeout{30000};
   int threads = 2;
+  ServerTlsOptions tls;  // enabled(): HTTPS; the handshake shares request_timeout
 };
 
 class HttpServer {
@@ -96,9 +100,15 @@ class HttpServer {
   };
   std::vector<RouteInfo> routes() const;
 
-  // Binds and starts serving. An error names the address and the reason.
+  // Binds and starts serving. An error names the address and the reason, or every problem
+  // with the TLS files (their keys and paths).
   Status Start();
   void Stop();
+  // Reads the TLS files again (certificate rotation): new connections use them, open ones
+  // keep theirs. On an error the old ones stay. REQUIRES: Start() succeeded with TLS.
+  Status ReloadTls();
+  bool tls() const { return options_.tls.enabled(); }
+  uint64_t tls_handshake_failures() const { return tls_handshake_failures_; }
   uint16_t port() const { return bound_port_; }
 
   uint64_t requests() const { return requests_; }
@@ -127,6 +137,7 @@ class HttpServer {
   std::vector<std::thread> threads_;
   std::shared_ptr<std::function<void()>> accept_loop_;
   uint16_t bound_port_ = 0;
+  std::atomic<uint64_t> tls_handshake_failures_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<int> connections_{0};
   mutable std::mutex counts_mutex_;

@@ -1,12 +1,21 @@
 #include "daemon/vigilctl/api_client.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <optional>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <nlohmann/json.hpp>
@@ -17,40 +26,59 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 constexpr size_t kMaxAnswerBytes = size_t{64} << 20;
 constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
 
 // What the exchange was doing: it names what failed when an error or the deadline ends it.
-enum class Stage { kResolving, kConnecting, kExchanging, kDone };
+enum class Stage { kResolving, kConnecting, kHandshaking, kExchanging, kDone };
 
 struct Exchange {
   net::io_context io;
   tcp::resolver resolver{io};
   beast::tcp_stream stream{io};
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;  // https: used instead of `stream`
   std::string host, port;
   http::request<http::string_body> request;
   Stage stage = Stage::kResolving;
   beast::error_code error;
+  std::string verify_error;  // why the server's certificate was refused, when it was
   ApiResponse response;
+
+  beast::tcp_stream& transport() { return tls ? tls->next_layer() : stream; }
 };
 
-// REQUIRES: `x` outlives the coroutine (it lives until io.run() returns).
-net::awaitable<void> Run(Exchange& x) {
+// REQUIRES: `x` outlives the coroutine (it lives until io.run() returns); `stream` is
+// x.stream or *x.tls.
+template <typename Stream>
+net::awaitable<void> Run(Exchange& x, Stream& stream) {
   auto [resolve_error, endpoints] = co_await x.resolver.async_resolve(x.host, x.port, kNoThrow);
   if (resolve_error) {
     x.error = resolve_error;
     co_return;
   }
   x.stage = Stage::kConnecting;
-  auto [connect_error, endpoint] = co_await x.stream.async_connect(endpoints, kNoThrow);
+  auto [connect_error, endpoint] = co_await x.transport().async_connect(endpoints, kNoThrow);
   if (connect_error) {
     x.error = connect_error;
     co_return;
   }
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    x.stage = Stage::kHandshaking;
+    auto [handshake_error] = co_await stream.async_handshake(ssl::stream_base::client, kNoThrow);
+    if (handshake_error) {
+      x.error = handshake_error;
+      if (const long verified = SSL_get_verify_result(stream.native_handle());
+          verified != X509_V_OK) {
+        x.verify_error = X509_verify_cert_error_string(verified);
+      }
+      co_return;
+    }
+  }
   x.stage = Stage::kExchanging;
-  auto [write_error, written] = co_await http::async_write(x.stream, x.request, kNoThrow);
+  auto [write_error, written] = co_await http::async_write(stream, x.request, kNoThrow);
   if (write_error) {
     x.error = write_error;
     co_return;
@@ -58,7 +86,7 @@ net::awaitable<void> Run(Exchange& x) {
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxAnswerBytes);
-  auto [read_error, read] = co_await http::async_read(x.stream, buffer, parser, kNoThrow);
+  auto [read_error, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
   if (read_error) {
     x.error = read_error;
     co_return;
@@ -68,8 +96,38 @@ net::awaitable<void> Run(Exchange& x) {
   x.response.reason = std::string(message.reason());
   x.response.body = std::move(message.body());
   x.stage = Stage::kDone;
+  // No TLS close_notify exchange: the answer is complete (Content-Length), and waiting for
+  // the server's reply would only add a round trip.
   beast::error_code ignored;
-  x.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  x.transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// TLS 1.2 or later; the peer verified against `trust` unless it is insecure.
+Result<std::shared_ptr<ssl::context>> ClientTlsContext(const TlsTrust& trust) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  if (trust.insecure) {
+    context->set_verify_mode(ssl::verify_none);
+    return context;
+  }
+  context->set_verify_mode(ssl::verify_peer);
+  beast::error_code ec;
+  if (trust.ca_file.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) return Error{"cannot load the system's CA certificates: " + ec.message()};
+    return context;
+  }
+  std::FILE* file = std::fopen(trust.ca_file.c_str(), "r");
+  if (file == nullptr) {
+    return Error{fmt::format("CA file {}: cannot read: {}", trust.ca_file, std::strerror(errno))};
+  }
+  std::fclose(file);
+  context->load_verify_file(trust.ca_file, ec);
+  if (ec) {
+    return Error{fmt::format("CA file {}: not PEM certificates ({})", trust.ca_file, ec.message())};
+  }
+  return context;
 }
 
 std::string Seconds(std::chrono::milliseconds d) {
@@ -114,13 +172,13 @@ Result<ApiClient> ApiClient::Create(std::string_view server, std::string actor,
   auto url = boost::urls::parse_uri(text);
   if (!url) return bad("not a URL (" + url.error().message() + ")");
   const std::string scheme = Lower(url->scheme());
-  if (scheme == "https") return bad("https:// is not supported yet; use http://");
-  if (scheme != "http") return bad("expected an http:// URL");
+  if (scheme != "http" && scheme != "https") return bad("expected an http:// or https:// URL");
   if (url->encoded_host().empty()) return bad("no host");
   if (url->has_userinfo()) return bad("user names and passwords in the URL are not supported");
   if (url->has_query() || url->has_fragment()) return bad("expected no query or fragment");
-  const std::string port =
-      url->has_port() && !url->port().empty() ? std::string(url->port()) : "80";
+  const std::string port = url->has_port() && !url->port().empty() ? std::string(url->port())
+                           : scheme == "https"                     ? "443"
+                                                                   : "80";
   int port_number = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
   if (ec != std::errc() || end != port.data() + port.size() || port_number < 1 ||
@@ -136,7 +194,20 @@ Result<ApiClient> ApiClient::Create(std::string_view server, std::string actor,
   while (!client.prefix_.empty() && client.prefix_.back() == '/') client.prefix_.pop_back();
   client.actor_ = std::move(actor);
   client.timeout_ = timeout;
+  client.tls_ = scheme == "https";
+  if (client.tls_) {
+    if (Status trusted = client.SetTlsTrust({}); !trusted.ok()) return trusted.error();
+  }
   return client;
+}
+
+Status ApiClient::SetTlsTrust(const TlsTrust& trust) {
+  if (!tls_) return Status::Ok();
+  auto context = ClientTlsContext(trust);
+  if (!context.ok()) return context.error();
+  tls_context_ = std::move(*context);
+  insecure_ = trust.insecure;
+  return Status::Ok();
 }
 
 Result<ApiResponse> ApiClient::Get(std::string_view target) const {
@@ -169,15 +240,32 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
   x.request.keep_alive(false);
   x.request.prepare_payload();
 
-  net::co_spawn(x.io, Run(x), [](std::exception_ptr e) {
+  const auto rethrow = [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
-  });
+  };
+  if (tls_) {
+    x.tls.emplace(x.io, *tls_context_);
+    // The certificate must name the host (an IP address: in its IP SANs); OpenSSL then
+    // reports a mismatch like any other verification failure.
+    SSL* tls = x.tls->native_handle();
+    boost::system::error_code not_an_address;
+    net::ip::make_address(host_, not_an_address);
+    if (not_an_address) {
+      SSL_set_tlsext_host_name(tls, host_.c_str());  // SNI
+      if (!insecure_) SSL_set1_host(tls, host_.c_str());
+    } else if (!insecure_) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls), host_.c_str());
+    }
+    net::co_spawn(x.io, Run(x, *x.tls), rethrow);
+  } else {
+    net::co_spawn(x.io, Run(x, x.stream), rethrow);
+  }
   x.io.run_for(timeout_);
   const bool timed_out = x.stage != Stage::kDone && !x.error;
   if (timed_out) {  // cancel what is pending and let the coroutine finish
     x.resolver.cancel();
     beast::error_code ignored;
-    x.stream.socket().close(ignored);
+    x.transport().socket().close(ignored);
     x.io.run();
   }
   if (x.stage == Stage::kDone) return std::move(x.response);
@@ -189,6 +277,15 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
       return Error{fmt::format("cannot resolve {}: {}", host_, why)};
     case Stage::kConnecting:
       return Error{fmt::format("cannot connect to {}: {}", authority_, why)};
+    case Stage::kHandshaking:
+      if (!x.verify_error.empty()) {
+        return Error{
+            fmt::format("the certificate of {} is not trusted: {}; trust its CA with --ca-file (or "
+                        "VIGIL_CA_FILE)",
+                        authority_, x.verify_error)};
+      }
+      return Error{fmt::format("TLS handshake with {} failed: {} (is it a plain http:// server?)",
+                               authority_, why)};
     default:
       if (timed_out) {
         return Error{
@@ -199,7 +296,8 @@ Result<ApiResponse> ApiClient::Send(std::string_view method, std::string_view ta
             fmt::format("the answer from {} is over {} MiB", authority_, kMaxAnswerBytes >> 20)};
       }
       if (x.error == http::error::end_of_stream || x.error == net::error::eof) {
-        return Error{fmt::format("{} closed the connection without an answer", authority_)};
+        return Error{fmt::format("{} closed the connection without an answer{}", authority_,
+                                 tls_ ? "" : " (is it an https:// server?)")};
       }
       return Error{fmt::format("no valid answer from {}: {}", authority_, why)};
   }

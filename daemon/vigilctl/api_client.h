@@ -1,15 +1,21 @@
 // A small synchronous HTTP/1.1 client for vigild's API, used by vigilctl's incident and
 // silence commands. One connection per request (Connection: close); a single deadline
-// covers resolving, connecting, sending and reading the answer. http:// only: an
-// https:// server is refused with a message that says so.
+// covers resolving, connecting, the TLS handshake, sending and reading the answer.
+// https:// servers are verified (TLS 1.2 or later, the certificate chains to a trusted CA
+// and names the host) unless TlsTrust::insecure says otherwise.
 // Not thread-safe; each command uses its own client.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace vigil::ctl {
 
@@ -19,13 +25,24 @@ struct ApiResponse {
   std::string body;
 };
 
+// Which servers an https:// client believes.
+struct TlsTrust {
+  std::string ca_file;    // PEM CA certificates; empty: the system's trusted CAs
+  bool insecure = false;  // no verification at all (vigilctl --insecure)
+};
+
 class ApiClient {
  public:
-  // `server` is "http://host[:port][/prefix]"; a bare "host:port" means http. The error
+  // `server` is "http[s]://host[:port][/prefix]"; a bare "host:port" means http. The error
   // names the URL and what is wrong with it. `actor`, when not empty, is sent as
   // X-Vigil-Actor (who acted, for acknowledgements and the audit trail).
   static Result<ApiClient> Create(std::string_view server, std::string actor,
                                   std::chrono::milliseconds timeout);
+
+  // For https:// servers: whom to trust (the system's CAs until this is called). Reads the
+  // CA file now; the error names it. Does nothing for http:// servers.
+  Status SetTlsTrust(const TlsTrust& trust);
+  bool tls() const { return tls_; }
 
   // `target` is a path and query under the server's prefix, e.g. "/api/v1/incidents?limit=5".
   // Any HTTP status is a response; an Error means no answer: the host did not resolve, the
@@ -51,6 +68,9 @@ class ApiClient {
   std::string actor_;
   std::string token_;
   std::chrono::milliseconds timeout_{5000};
+  bool tls_ = false;  // https://
+  bool insecure_ = false;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // set when tls_
 };
 
 // A failed answer in one line: the status and the API's {"error": "..."}, e.g.

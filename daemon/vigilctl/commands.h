@@ -79,7 +79,9 @@ std::shared_ptr<const rules::RuleSet> LoadForCommand(const std::vector<std::stri
 // "vigilctl: cannot connect to 127.0.0.1:8080: Connection refused") and exits 1; a token
 // refused (401, 403) exits 2, like a usage error.
 struct ApiOptions {
-  std::string server;           // "http://host:port"; main() defaults it from $VIGIL_SERVER
+  std::string server;           // "http[s]://host:port"; main() defaults it from $VIGIL_SERVER
+  std::string ca_file;          // CAs trusted for https://; main() defaults it from $VIGIL_CA_FILE
+  bool insecure = false;        // https:// without verifying the server (warned about)
   std::string actor;            // sent as X-Vigil-Actor; main() defaults it to $USER
   std::string token;            // API token (Authorization: Bearer); main(): $VIGIL_TOKEN
   std::string format = "text";  // text | json (the API's JSON as is, pretty)

@@ -289,6 +289,16 @@ std::optional<ApiClient> ClientFor(const ApiOptions& options) {
     return std::nullopt;
   }
   client->set_token(options.token);
+  if (Status trusted = client->SetTlsTrust({options.ca_file, options.insecure}); !trusted.ok()) {
+    fmt::print(stderr, "vigilctl: {}\n", trusted.error().message);
+    return std::nullopt;
+  }
+  if (options.insecure && client->tls()) {
+    fmt::print(stderr,
+               "vigilctl: warning: --insecure: the certificate of {} is not verified; anyone on "
+               "the way can read and change this exchange\n",
+               client->authority());
+  }
   return std::move(*client);
 }
 

@@ -56,12 +56,20 @@ const CLI::Validator kMatcher(
     "KEY=VALUE");
 
 void AddApiOptions(CLI::App* command, ApiOptions& api) {
-  command->add_option("--server", api.server, "vigild's URL, http:// only (env VIGIL_SERVER)")
+  command
+      ->add_option("--server", api.server, "vigild's URL, http:// or https:// (env VIGIL_SERVER)")
       ->capture_default_str();
   // No capture_default_str: --help must not print the token from the environment.
   command->add_option("--token", api.token,
                       "API token, sent as Authorization: Bearer (env VIGIL_TOKEN, which keeps "
                       "it out of the process list)");
+  command
+      ->add_option("--ca-file", api.ca_file,
+                   "PEM CA certificates to trust for https:// instead of the system's (env "
+                   "VIGIL_CA_FILE)")
+      ->capture_default_str();
+  command->add_flag("--insecure", api.insecure,
+                    "https:// without verifying the server's certificate (testing only)");
   command
       ->add_option("--as", api.actor,
                    "Who is acting when the server has no tokens (sent as X-Vigil-Actor, "
@@ -143,6 +151,7 @@ int main(int argc, char** argv) {
   api_defaults.server = FromEnvironment("VIGIL_SERVER", "http://127.0.0.1:8080");
   api_defaults.actor = FromEnvironment("USER", FromEnvironment("LOGNAME", ""));
   api_defaults.token = FromEnvironment("VIGIL_TOKEN", "");
+  api_defaults.ca_file = FromEnvironment("VIGIL_CA_FILE", "");
 
   IncidentsOptions incidents_options;
   incidents_options.api = api_defaults;

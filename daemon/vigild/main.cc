@@ -1,6 +1,6 @@
 // vigild: the daemon. Reads its configuration, loads the rules, connects to Kafka (or
 // starts the embedded broker), runs the pipeline and the HTTP API until SIGTERM/SIGINT;
-// SIGHUP reloads the rules.
+// SIGHUP reloads the rules and the TLS certificate.
 #include <cstdio>
 #include <memory>
 
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", vigil::daemon::VersionLine("vigild"));
   app.footer(
       "Configuration keys: docs/configuration.md. Signals: SIGTERM/SIGINT drain and exit, SIGHUP "
-      "reloads rules.");
+      "reloads rules and the TLS certificate.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -225,8 +225,9 @@ kill "$silent_pid"
 wait "$silent_pid" 2>/dev/null
 silent_pid=
 run incidents list --server https://127.0.0.1:$port
-check "https:// exits 1" test "$rc" -eq 1
-check "https:// is said to be unsupported" contains "$err" "https:// is not supported yet"
+check "https:// to a plain HTTP server exits 1" test "$rc" -eq 1
+check "the failed handshake is named" contains "$err" \
+  "TLS handshake with 127.0.0.1:$port failed: wrong version number (SSL routines) (is it a plain http:// server?)"
 
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"

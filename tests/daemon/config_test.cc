@@ -299,7 +299,7 @@ TEST(ConfigTest, UnknownKeysSuggestTheClosestKnownOne) {
   // Nothing close: what the section holds.
   EXPECT_EQ(Problem("http:\n  port: 80\n"),
             "vigil.yaml:2:3: http.port: unknown key (http has listen, max_body_bytes, "
-            "max_connections, request_timeout, tokens, tokens_file, open_endpoints, insecure)");
+            "max_connections, request_timeout, tokens, tokens_file, open_endpoints, insecure, tls)");
   EXPECT_EQ(Problem("alerting:\n  x: 1\n"),
             "vigil.yaml:1:1: alerting: unknown key (sections: kafka, rules, http, pipeline, state, "
             "log, demo, connectors, alerts, audit)");
@@ -547,6 +547,9 @@ TEST(ConfigTest, ReferenceMentionsEveryKey) {
                           "http.max_body_bytes",
                           "http.max_connections",
                           "http.request_timeout",
+                          "http.tls.cert_file",
+                          "http.tls.key_file",
+                          "http.tls.client_ca_file",
                           "pipeline.workers",
                           "pipeline.queue_capacity",
                           "pipeline.max_post_bytes",
