@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -31,10 +32,44 @@
 namespace vigil::daemon {
 namespace {
 
+// "<N>" with the syslog priority of the level: under systemd (JOURNAL_STREAM set) journald
+// reads it (SyslogLevelPrefix), so `journalctl -p warning` shows warnings and errors.
+std::string_view SyslogPrefix(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::critical:
+      return "<2>";
+    case spdlog::level::err:
+      return "<3>";
+    case spdlog::level::warn:
+      return "<4>";
+    case spdlog::level::info:
+      return "<6>";
+    default:
+      return "<7>";
+  }
+}
+
+class SyslogPrefixFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view prefix = SyslogPrefix(msg.level);
+    dest.append(prefix.data(), prefix.data() + prefix.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPrefixFlag>();
+  }
+};
+
 // One JSON object per line: {"ts", "level", "msg", "thread"}; the message escaped.
 class JsonFormatter : public spdlog::formatter {
  public:
+  explicit JsonFormatter(bool syslog_prefix) : syslog_prefix_(syslog_prefix) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    if (syslog_prefix_) {
+      const std::string_view prefix = SyslogPrefix(msg.level);
+      dest.append(prefix.data(), prefix.data() + prefix.size());
+    }
     const auto seconds = std::chrono::duration<double>(msg.time.time_since_epoch()).count();
     const nlohmann::json line = {{"ts", seconds},
                                  {"level", spdlog::level::to_string_view(msg.level).data()},
@@ -45,8 +80,11 @@ class JsonFormatter : public spdlog::formatter {
     dest.append(text.data(), text.data() + text.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>();
+    return std::make_unique<JsonFormatter>(syslog_prefix_);
   }
+
+ private:
+  bool syslog_prefix_;
 };
 
 }  // namespace
@@ -54,10 +92,15 @@ class JsonFormatter : public spdlog::formatter {
 void SetUpLogging(const LogConfig& log) {
   auto logger =
       std::make_shared<spdlog::logger>("vigild", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
   if (log.format == "json") {
-    logger->set_formatter(std::make_unique<JsonFormatter>());
+    logger->set_formatter(std::make_unique<JsonFormatter>(journald));
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<SyslogPrefixFlag>('*');
+    formatter->set_pattern(journald ? "%*%Y-%m-%dT%H:%M:%S.%e%z %l %v"
+                                    : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    logger->set_formatter(std::move(formatter));
   }
   logger->set_level(spdlog::level::from_str(log.level));
   logger->flush_on(spdlog::level::info);

@@ -135,6 +135,17 @@ daemon_pid=
 check "SIGTERM exits 0" test $rc -eq 0
 check "SIGTERM drains and reports" grep -q "vigild stopped: 10 posts consumed" "$work/daemon.log"
 
+# Under systemd (JOURNAL_STREAM set) each line starts with its syslog priority, which
+# journald reads: `journalctl -p warning` then shows warnings and errors.
+JOURNAL_STREAM=8:1234 "$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" \
+  --check >/dev/null 2>"$work/journal"
+check "journald: info lines carry <6>" grep -q '^<6>.* info vigild .* starting' "$work/journal"
+check "journald: warnings carry <4>" grep -q '^<4>.* warning paging: no alerts.paging' "$work/journal"
+check "journald: every line has a priority" bash -c "! grep -qv '^<[0-7]>' '$work/journal'"
+"$vigild" --set rules.paths="$src/rules/packs" --set state.dir="$work/state" --check \
+  >/dev/null 2>"$work/plain"
+check "without journald, no priority prefix" bash -c "! grep -q '^<[0-7]>' '$work/plain'"
+
 # JSON logs: one object per line with ts, level and msg; the demo's hit lines carry the
 # masked excerpt, never the resident ID itself.
 raw_id=440305199206150217
