@@ -100,6 +100,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0)
     return Error{fmt::format("audit.file {}: cannot open: {}", path, std::strerror(errno))};
+  // A file made earlier with a wider mode: nobody but the daemon's user and group reads it.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 0027) != 0 && ::fchmod(fd, st.st_mode & 07750) != 0) {
+    spdlog::warn("audit.file {}: cannot restrict its mode to 0640: {}", path, std::strerror(errno));
+  }
   return std::unique_ptr<AuditLog>(new AuditLog(path, fd));
 }
 
@@ -113,6 +118,9 @@ void AuditLog::Record(const AuditRecord& record) {
   if (written != static_cast<ssize_t>(line.size())) {
     spdlog::error("audit.file {}: cannot append ({}); lost: {}", path_,
                   written < 0 ? std::strerror(errno) : "short write", line);
+  } else if (::fdatasync(fd_) != 0) {
+    // Operator actions are rare; each is on disk before the caller is answered.
+    spdlog::error("audit.file {}: cannot sync: {}", path_, std::strerror(errno));
   }
 }
 

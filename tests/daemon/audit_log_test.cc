@@ -107,6 +107,12 @@ TEST(AuditLogTest, TheFileIsAppendedTo0640AndItsTailRead) {
   EXPECT_EQ(nlohmann::json::parse((*tail)[2])["actor"], "b");
   EXPECT_EQ((*log)->Tail(100)->size(), 6u);
 
+  // A file left world-readable (by hand, or an older version) is restricted on open.
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  ASSERT_TRUE(AuditLog::Open(path).ok());
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+
   auto unwritable = AuditLog::Open((dir / "no-such-dir" / "audit.log").string());
   ASSERT_FALSE(unwritable.ok());
   EXPECT_NE(unwritable.error().message.find("audit.file"), std::string::npos);
