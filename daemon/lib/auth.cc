@@ -217,9 +217,16 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 AccessControl::AccessControl(std::vector<ApiToken> tokens, std::vector<std::string> open_endpoints)
-    : tokens_(std::move(tokens)), open_endpoints_(std::move(open_endpoints)) {}
+    : state_(std::make_shared<State>()), open_endpoints_(std::move(open_endpoints)) {
+  state_->tokens = std::make_shared<const TokenTable>(std::move(tokens));
+}
 
-Result<AccessControl> AccessControl::FromConfig(const Config& config) {
+std::shared_ptr<const AccessControl::TokenTable> AccessControl::Tokens() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->tokens;
+}
+
+Result<std::vector<ApiToken>> AccessControl::ReadTokens(const Config& config) {
   std::vector<TokenEntry> entries = config.http.tokens;
   if (!config.http.tokens_file.empty()) {
     auto from_file = ReadTokensFile(config.http.tokens_file);
@@ -228,40 +235,68 @@ Result<AccessControl> AccessControl::FromConfig(const Config& config) {
   }
   auto tokens = BuildTokens(entries);
   if (!tokens.ok()) return Error{"API tokens are not valid:\n" + tokens.error().message};
-  AccessControl access(std::move(*tokens), config.http.open_endpoints);
+  return tokens;
+}
+
+Status AccessControl::CheckOpenRule(const Config& config, bool open,
+                                    std::vector<std::string>* warnings) {
+  if (!open) return Status::Ok();
   const std::string listen = config.http.listen();
-  if (access.open()) {
-    if (IsLoopbackHost(config.http.host)) {
-      access.warnings_.push_back(fmt::format(
-          "http: no API tokens configured: the API at {} is open to anyone on this machine, "
-          "acting unauthenticated (fine for a demo; docs/security.md)",
-          listen));
-    } else if (config.http.insecure) {
-      access.warnings_.push_back(fmt::format(
-          "http: INSECURE: no API tokens and http.insecure is true: anyone who can reach {} "
-          "may acknowledge incidents, silence alerts and reload rules",
-          listen));
-    } else {
-      return Error{fmt::format(
-          "http.listen {} is not a loopback address and no API tokens are configured: anyone "
-          "who can reach it could acknowledge incidents, silence alerts and reload rules. Set "
-          "http.tokens or http.tokens_file (docs/security.md), listen on 127.0.0.1, or set "
-          "http.insecure: true to accept this",
-          listen)};
-    }
+  if (IsLoopbackHost(config.http.host)) {
+    warnings->push_back(fmt::format(
+        "http: no API tokens configured: the API at {} is open to anyone on this machine, "
+        "acting unauthenticated (fine for a demo; docs/security.md)",
+        listen));
+  } else if (config.http.insecure) {
+    warnings->push_back(fmt::format(
+        "http: INSECURE: no API tokens and http.insecure is true: anyone who can reach {} "
+        "may acknowledge incidents, silence alerts and reload rules",
+        listen));
+  } else {
+    return Error{fmt::format(
+        "http.listen {} is not a loopback address and no API tokens are configured: anyone "
+        "who can reach it could acknowledge incidents, silence alerts and reload rules. Set "
+        "http.tokens or http.tokens_file (docs/security.md), listen on 127.0.0.1, or set "
+        "http.insecure: true to accept this",
+        listen)};
   }
+  return Status::Ok();
+}
+
+Result<AccessControl> AccessControl::FromConfig(const Config& config) {
+  auto tokens = ReadTokens(config);
+  if (!tokens.ok()) return tokens.error();
+  AccessControl access(std::move(*tokens), config.http.open_endpoints);
+  if (Status allowed = CheckOpenRule(config, access.open(), &access.warnings_); !allowed.ok())
+    return allowed.error();
   return access;
 }
 
-const ApiToken* AccessControl::Find(std::string_view presented) const {
+Result<size_t> AccessControl::ReloadTokens(const Config& config) {
+  auto tokens = ReadTokens(config);
+  if (!tokens.ok()) return tokens.error();
+  std::vector<std::string> warnings;
+  if (Status allowed = CheckOpenRule(config, tokens->empty(), &warnings); !allowed.ok())
+    return allowed.error();
+  for (const std::string& warning : warnings) spdlog::warn("{}", warning);
+  const size_t count = tokens->size();
+  auto table = std::make_shared<const TokenTable>(std::move(*tokens));
+  std::lock_guard lock(state_->mutex);
+  state_->tokens = std::move(table);
+  return count;
+}
+
+std::optional<ApiToken> AccessControl::Find(std::string_view presented) const {
   const TokenDigest digest = Sha256(presented);
+  const std::shared_ptr<const TokenTable> tokens = Tokens();
   const ApiToken* found = nullptr;
-  for (const ApiToken& token : tokens_) {
+  for (const ApiToken& token : *tokens) {
     // Every token is compared, whichever matches, so the time says nothing of which.
     const bool equal = DigestsEqual(digest, token.digest);
     found = equal ? &token : found;
   }
-  return found;
+  if (found == nullptr) return std::nullopt;
+  return *found;
 }
 
 namespace {
@@ -326,9 +361,9 @@ HttpResponse AccessControl::Guard(HttpRequest& request, const RouteAccess& acces
         Unauthorized("this endpoint needs an API token: send Authorization: Bearer <token>", false),
         "no token");
   }
-  const ApiToken* token = Find(std::string_view(authorization).substr(kBearer.size()));
-  if (token == nullptr)
-    return refuse(Unauthorized("the API token is not known", true), "an unknown token");
+  const std::optional<ApiToken> token =
+      Find(std::string_view(authorization).substr(kBearer.size()));
+  if (!token) return refuse(Unauthorized("the API token is not known", true), "an unknown token");
   request.caller = token->name;
   request.caller_role = std::string(RoleName(token->role));
   if (!RoleAllows(token->role, access.role)) {

@@ -9,6 +9,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +53,8 @@ Result<std::vector<TokenEntry>> ParseTokensFile(std::string_view file_name,
 // 127.0.0.0/8, ::1 or "localhost".
 bool IsLoopbackHost(std::string_view host);
 
-// Immutable once built; Guard() may run on any server thread.
+// Guard() may run on any server thread; ReloadTokens() swaps the token table under it
+// (a request sees the old table or the new one, never a mix).
 class AccessControl {
  public:
   // Tokens from http.tokens and http.tokens_file; refuses a listener that is not loopback
@@ -58,13 +62,18 @@ class AccessControl {
   static Result<AccessControl> FromConfig(const Config& config);
   AccessControl(std::vector<ApiToken> tokens, std::vector<std::string> open_endpoints);
 
+  // Reads http.tokens_file again (SIGHUP: tokens are rotated without a restart; the
+  // in-memory http.tokens stay). A file with errors, or one that would leave a listener
+  // that is not loopback without tokens, is refused and the current tokens stay.
+  Result<size_t> ReloadTokens(const Config& config);
+
   // No tokens: every route is open and callers are unauthenticated.
-  bool open() const { return tokens_.empty(); }
-  size_t token_count() const { return tokens_.size(); }
+  bool open() const { return token_count() == 0; }
+  size_t token_count() const { return Tokens()->size(); }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  // The configured token equal to `presented`, or null. Compares with every token.
-  const ApiToken* Find(std::string_view presented) const;
+  // The configured token equal to `presented`, if any. Compares with every token.
+  std::optional<ApiToken> Find(std::string_view presented) const;
 
   // The server's guard: 401 without a known token, 403 when its role may not call the
   // route, else the handler with request.caller set. Mutating calls, refused or not, go
@@ -73,7 +82,17 @@ class AccessControl {
                      AuditLog* audit) const;
 
  private:
-  std::vector<ApiToken> tokens_;
+  using TokenTable = std::vector<ApiToken>;
+  // Shared by moved copies; the table inside is replaced whole.
+  struct State {
+    mutable std::mutex mutex;
+    std::shared_ptr<const TokenTable> tokens;  // GUARDED_BY(mutex)
+  };
+  std::shared_ptr<const TokenTable> Tokens() const;
+  static Result<std::vector<ApiToken>> ReadTokens(const Config& config);
+  static Status CheckOpenRule(const Config& config, bool open, std::vector<std::string>* warnings);
+
+  std::shared_ptr<State> state_;
   std::vector<std::string> open_endpoints_;
   std::vector<std::string> warnings_;
 };

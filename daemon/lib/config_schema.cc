@@ -641,7 +641,8 @@ std::vector<ConfigKey> BuildSchema() {
           "audit log. Use `${env:NAME}` for the token, or http.tokens_file."),
       Key("http.tokens_file", String(VIGIL_FIELD(http.tokens_file), true),
           "A YAML file listing API tokens as {name, role, token} or {name, role, sha256} (the "
-          "SHA-256 of the token in hex, so the file need not hold the secret); read at start."),
+          "SHA-256 of the token in hex, so the file need not hold the secret); read at start and "
+          "again on SIGHUP (token rotation)."),
       Key("http.open_endpoints", OpenEndpoints(),
           "Which of /healthz, /readyz and /metrics are served without a token; the others "
           "need viewer or above."),

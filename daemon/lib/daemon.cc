@@ -358,6 +358,22 @@ int RunDaemon(const Config& config, const RunOptions& options) {
           spdlog::info("SIGHUP: TLS certificate reloaded from {}", tls.cert_file);
         }
       }
+      if (!config.http.tokens_file.empty()) {
+        auto tokens = access->ReloadTokens(config);
+        if (tokens.ok()) {
+          spdlog::info("SIGHUP: {} API tokens (tokens file {} read again)", *tokens,
+                       config.http.tokens_file);
+        } else {
+          spdlog::error("SIGHUP: keeping the API tokens in use:\n{}", tokens.error().message);
+        }
+        (*audit)->Record({.actor = "signal:SIGHUP",
+                          .role = "",
+                          .remote = "",
+                          .action = "tokens.reload",
+                          .target = config.http.tokens_file,
+                          .status = tokens.ok() ? 200 : 422,
+                          .error = tokens.ok() ? "" : tokens.error().message});
+      }
       continue;
     }
     spdlog::info("{}: draining in-flight posts, committing, flushing",

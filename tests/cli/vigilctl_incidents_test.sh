@@ -229,6 +229,28 @@ check "https:// to a plain HTTP server exits 1" test "$rc" -eq 1
 check "the failed handshake is named" contains "$err" \
   "TLS handshake with 127.0.0.1:$port failed: wrong version number (SSL routines) (is it a plain http:// server?)"
 
+# Rotating tokens: SIGHUP reads the tokens file again; vic's token is retired, dora's is
+# new; a broken file is refused and the tokens in use stay.
+dora_token=dora-$(openssl rand -hex 16)
+grep -v "name: vic" "$work/tokens.yaml" >"$work/tokens.new"
+echo "- {name: dora, role: viewer, token: $dora_token}" >>"$work/tokens.new"
+mv "$work/tokens.new" "$work/tokens.yaml"
+kill -HUP "$daemon_pid"
+wait_for 20 grep -q "SIGHUP: 5 API tokens" "$work/daemon.log"
+run incidents list --token "$dora_token"
+check "after SIGHUP a new token works" test "$rc" -eq 0
+run incidents list --token "$viewer_token"
+check "after SIGHUP a retired token is refused (2)" test "$rc" -eq 2
+echo "- {name: eve, role: boss, token: eve-0123456789abcdef}" >>"$work/tokens.yaml"
+kill -HUP "$daemon_pid"
+wait_for 20 grep -q "SIGHUP: keeping the API tokens in use" "$work/daemon.log"
+check "a broken tokens file is refused with the reason" grep -q 'unknown role "boss"' "$work/daemon.log"
+run incidents list --token "$dora_token"
+check "the tokens in use stay" test "$rc" -eq 0
+check "token reloads are audited" grep -q '"action":"tokens.reload".*"status":422' \
+  "$work/state/audit.log"
+check "no token in the log after reloads" bash -c "! grep -qF '$dora_token' '$work/daemon.log'"
+
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 daemon_pid=

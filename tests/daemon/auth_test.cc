@@ -40,16 +40,16 @@ TEST(AuthTest, DigestsCompareEqualOnlyWhenEqual) {
 TEST(AuthTest, FindsTheTokenPresentedWhateverItsLength) {
   const AccessControl access = Access({{"alice", "responder", kAliceToken, "", "t.yaml:1"},
                                        {"bob", "viewer", "", Hex(Sha256(kBobToken)), "t.yaml:4"}});
-  ASSERT_NE(access.Find(kAliceToken), nullptr);
+  ASSERT_TRUE(access.Find(kAliceToken).has_value());
   EXPECT_EQ(access.Find(kAliceToken)->name, "alice");
   EXPECT_EQ(access.Find(kAliceToken)->role, Role::kResponder);
-  ASSERT_NE(access.Find(kBobToken), nullptr);  // configured by its sha256
+  ASSERT_TRUE(access.Find(kBobToken).has_value());  // configured by its sha256
   EXPECT_EQ(access.Find(kBobToken)->name, "bob");
-  EXPECT_EQ(access.Find(""), nullptr);
-  EXPECT_EQ(access.Find("alice"), nullptr);                             // a prefix
-  EXPECT_EQ(access.Find(std::string(kAliceToken) + "x"), nullptr);      // longer
-  EXPECT_EQ(access.Find(std::string(kAliceToken).substr(1)), nullptr);  // shorter
-  EXPECT_EQ(access.Find(Hex(Sha256(kBobToken))), nullptr);              // the digest itself
+  EXPECT_FALSE(access.Find("").has_value());
+  EXPECT_FALSE(access.Find("alice").has_value());                             // a prefix
+  EXPECT_FALSE(access.Find(std::string(kAliceToken) + "x").has_value());      // longer
+  EXPECT_FALSE(access.Find(std::string(kAliceToken).substr(1)).has_value());  // shorter
+  EXPECT_FALSE(access.Find(Hex(Sha256(kBobToken))).has_value());              // the digest itself
 }
 
 TEST(AuthTest, TokenProblemsNameWhereAndTheField) {
@@ -123,6 +123,45 @@ TEST(AuthTest, TokensFromTheFileAndTheConfigAreCheckedTogether) {
   access = AccessControl::FromConfig(config);
   ASSERT_FALSE(access.ok());
   EXPECT_NE(access.error().message.find("missing.yaml: cannot read"), std::string::npos);
+}
+
+TEST(AuthTest, ReloadingTheTokensFileRotatesTokensAndKeepsThemWhenTheFileIsBad) {
+  testing::TempDir dir;
+  const auto file = dir / "tokens.yaml";
+  std::ofstream(file) << "- name: alice\n  role: responder\n  token: " << kAliceToken << "\n";
+  Config config;
+  config.http.host = "0.0.0.0";
+  config.http.tokens_file = file.string();
+  auto access = AccessControl::FromConfig(config);
+  ASSERT_TRUE(access.ok()) << access.error().message;
+  const AccessControl& a = *access;  // the server's guard holds it while tokens rotate
+  ASSERT_TRUE(a.Find(kAliceToken).has_value());
+
+  // Rotated: bob in, alice out.
+  std::ofstream(file) << "- name: bob\n  role: viewer\n  token: " << kBobToken << "\n";
+  auto reloaded = access->ReloadTokens(config);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.error().message;
+  EXPECT_EQ(*reloaded, 1u);
+  EXPECT_FALSE(a.Find(kAliceToken).has_value());
+  ASSERT_TRUE(a.Find(kBobToken).has_value());
+  EXPECT_EQ(a.Find(kBobToken)->name, "bob");
+
+  // A broken file: refused with its position, bob stays.
+  std::ofstream(file) << "- name: carol\n  role: boss\n  token: carol-0123456789abcdef\n";
+  auto broken = access->ReloadTokens(config);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.error().message.find("tokens.yaml:1: role: unknown role \"boss\""),
+            std::string::npos)
+      << broken.error().message;
+  EXPECT_TRUE(a.Find(kBobToken).has_value());
+
+  // An empty file would open the API on 0.0.0.0: refused, bob stays.
+  std::ofstream(file) << "[]\n";
+  auto emptied = access->ReloadTokens(config);
+  ASSERT_FALSE(emptied.ok());
+  EXPECT_NE(emptied.error().message.find("not a loopback address"), std::string::npos);
+  EXPECT_FALSE(a.open());
+  EXPECT_TRUE(a.Find(kBobToken).has_value());
 }
 
 TEST(AuthTest, WithoutTokensOnlyLoopbackIsOpen) {
