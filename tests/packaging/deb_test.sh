@@ -88,6 +88,10 @@ check "/etc/vigil/vigil.yaml is a conffile" \
   grep -q "/etc/vigil/vigil.yaml" <<<"$(dpkg-query -W -f='${Conffiles}' vigil)"
 check "an example paging file" test -f /usr/share/doc/vigil/examples/paging.yaml
 check "copyright and changelog" test -f /usr/share/doc/vigil/copyright -a -f /usr/share/doc/vigil/changelog.gz
+check "the docs for SREs" test -f /usr/share/doc/vigil/operations.md -a -f /usr/share/doc/vigil/security.md
+check "the Prometheus alert rules" cmp -s /usr/share/vigil/prometheus/vigil-alerts.yml \
+  "$src/packaging/prometheus/vigil-alerts.yml"
+check "the Grafana dashboard" cmp -s /usr/share/vigil/grafana/vigil.json "$src/packaging/grafana/vigil.json"
 check "manual pages" test -f /usr/share/man/man1/vigild.1.gz -a -f /usr/share/man/man1/vigilctl.1.gz
 unit=/lib/systemd/system/vigild.service
 check "the unit is installed" test -f "$unit"
