@@ -167,6 +167,10 @@ void WriteHttp(MetricWriter& out, const HttpServer& http) {
                 {{"route", key.first}, {"code", std::to_string(key.second)}});
   }
   out.Gauge("vigil_http_connections", "Open HTTP connections.", http.connections());
+  out.Counter("vigil_http_tls_handshake_failures_total",
+              "TLS handshakes that failed (plain HTTP on the HTTPS port, an untrusted client "
+              "certificate, a client that went silent); 0 without TLS.",
+              static_cast<double>(http.tls_handshake_failures()));
 }
 
 }  // namespace

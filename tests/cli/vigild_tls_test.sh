@@ -131,6 +131,8 @@ check "with a hint" contains "$err" "closed the connection without an answer (is
 check "vigild logs the failed handshake" wait_for 10 grep -q "TLS handshake failed: http request" "$work/daemon.log"
 check "vigild still runs" kill -0 "$daemon_pid"
 check "and still answers HTTPS" ready
+check "the failed handshake is counted in /metrics" grep -Eq '^vigil_http_tls_handshake_failures_total [1-9]' \
+  <<<"$(curl -s --cacert "$work/ca.pem" "$server/metrics")"
 
 # ---- SIGHUP: a rotated certificate (from another CA) is served to new connections
 cp server2.pem live.pem && cp server2.key live.key

@@ -129,6 +129,7 @@ TEST(MetricsTest, TheDaemonsSourcesAreServedAtSlashMetrics) {
   EXPECT_EQ(text.Value("vigil_http_requests_total", {{"route", "unmatched"}, {"code", "404"}}),
             1.0);
   EXPECT_GE(text.Value("vigil_http_connections"), 1.0);
+  EXPECT_EQ(text.Value("vigil_http_tls_handshake_failures_total"), 0.0) << "no TLS here";
   EXPECT_GT(*text.Value("process_resident_memory_bytes"), 1e6);
   EXPECT_GT(*text.Value("process_open_fds"), 2.0);
   ASSERT_EQ(text.Value("vigil_build_info"), 1.0);
