@@ -29,6 +29,10 @@ struct ApiResponse {
 struct TlsTrust {
   std::string ca_file;    // PEM CA certificates; empty: the system's trusted CAs
   bool insecure = false;  // no verification at all (vigilctl --insecure)
+  // This client's certificate and key (PEM), for a server that asks for one
+  // (http.tls.client_ca_file, mutual TLS). Both or neither.
+  std::string cert_file;
+  std::string key_file;
 };
 
 class ApiClient {

@@ -82,6 +82,8 @@ struct ApiOptions {
   std::string server;           // "http[s]://host:port"; main() defaults it from $VIGIL_SERVER
   std::string ca_file;          // CAs trusted for https://; main() defaults it from $VIGIL_CA_FILE
   bool insecure = false;        // https:// without verifying the server (warned about)
+  std::string cert_file;        // client certificate (mutual TLS); main(): $VIGIL_CERT_FILE
+  std::string key_file;         // its key; main(): $VIGIL_KEY_FILE
   std::string actor;            // sent as X-Vigil-Actor; main() defaults it to $USER
   std::string token;            // API token (Authorization: Bearer); main(): $VIGIL_TOKEN
   std::string format = "text";  // text | json (the API's JSON as is, pretty)

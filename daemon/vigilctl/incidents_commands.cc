@@ -289,7 +289,9 @@ std::optional<ApiClient> ClientFor(const ApiOptions& options) {
     return std::nullopt;
   }
   client->set_token(options.token);
-  if (Status trusted = client->SetTlsTrust({options.ca_file, options.insecure}); !trusted.ok()) {
+  if (Status trusted = client->SetTlsTrust(
+          {options.ca_file, options.insecure, options.cert_file, options.key_file});
+      !trusted.ok()) {
     fmt::print(stderr, "vigilctl: {}\n", trusted.error().message);
     return std::nullopt;
   }

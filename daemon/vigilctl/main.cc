@@ -71,6 +71,15 @@ void AddApiOptions(CLI::App* command, ApiOptions& api) {
   command->add_flag("--insecure", api.insecure,
                     "https:// without verifying the server's certificate (testing only)");
   command
+      ->add_option("--cert-file", api.cert_file,
+                   "PEM client certificate, for a server that asks for one (mutual TLS; env "
+                   "VIGIL_CERT_FILE)")
+      ->capture_default_str();
+  command
+      ->add_option("--key-file", api.key_file,
+                   "PEM private key of --cert-file (env VIGIL_KEY_FILE)")
+      ->capture_default_str();
+  command
       ->add_option("--as", api.actor,
                    "Who is acting when the server has no tokens (sent as X-Vigil-Actor, "
                    "recorded as unauthenticated)")
@@ -152,6 +161,8 @@ int main(int argc, char** argv) {
   api_defaults.actor = FromEnvironment("USER", FromEnvironment("LOGNAME", ""));
   api_defaults.token = FromEnvironment("VIGIL_TOKEN", "");
   api_defaults.ca_file = FromEnvironment("VIGIL_CA_FILE", "");
+  api_defaults.cert_file = FromEnvironment("VIGIL_CERT_FILE", "");
+  api_defaults.key_file = FromEnvironment("VIGIL_KEY_FILE", "");
 
   IncidentsOptions incidents_options;
   incidents_options.api = api_defaults;

@@ -2,7 +2,8 @@
 # vigild serving HTTPS (certificates made here with the openssl CLI, valid for a day) and
 # vigilctl talking to it: --ca-file and VIGIL_CA_FILE, verification failures that say what
 # to do, --insecure with its warning, plain HTTP on the TLS port refused without harm,
-# SIGHUP certificate rotation, and bad TLS or Kafka SSL files refused by --check and at start.
+# SIGHUP certificate rotation, bad TLS or Kafka SSL files refused by --check and at start,
+# and mutual TLS with vigilctl presenting a client certificate.
 # Usage: vigild_tls_test.sh VIGILD VIGILCTL SOURCE_DIR
 set -u
 vigild=$(realpath "$1")
@@ -146,5 +147,40 @@ check "the old CA no longer fits" test "$rc" -eq 1
 kill -TERM "$daemon_pid"
 wait "$daemon_pid"
 check "vigild exits 0 on SIGTERM" test $? -eq 0
+daemon_pid=
+
+# ---- mutual TLS: clients need a certificate from clients-ca; vigilctl presents one
+new_ca clients-ca
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=sre-laptop \
+  -keyout client.key -out client.csr 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >client.ext
+openssl x509 -req -in client.csr -CA clients-ca.pem -CAkey clients-ca.key -CAcreateserial -days 1 \
+  -extfile client.ext -out client.pem 2>/dev/null
+check "the client certificate is made" test -s client.pem
+cp server.pem live.pem && cp server.key live.key
+"$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
+  --set state.dir="$work/state-mtls" --set http.listen=127.0.0.1:0 "${tls[@]}" \
+  --set http.tls.client_ca_file="$work/clients-ca.pem" >"$work/mtls.log" 2>&1 &
+daemon_pid=$!
+wait_for 30 grep -qs "http: listening on" "$work/mtls.log"
+port=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\) (TLS).*/\1/p' "$work/mtls.log")
+server="https://127.0.0.1:$port"
+run incidents list --server "$server" --ca-file "$work/ca.pem"
+check "mutual TLS: without a client certificate vigilctl is refused (1)" test "$rc" -eq 1
+run incidents list --server "$server" --ca-file "$work/ca.pem" --cert-file "$work/client.pem" \
+  --key-file "$work/client.key"
+check "mutual TLS: with its certificate vigilctl gets through" test "$rc" -eq 0
+VIGIL_CERT_FILE="$work/client.pem" VIGIL_KEY_FILE="$work/client.key" \
+  run incidents list --server "$server" --ca-file "$work/ca.pem"
+check "mutual TLS: VIGIL_CERT_FILE and VIGIL_KEY_FILE work too" test "$rc" -eq 0
+run incidents list --server "$server" --ca-file "$work/ca.pem" --cert-file "$work/client.pem" \
+  --key-file "$work/server.key"
+check "a key of another certificate exits 1" test "$rc" -eq 1
+check "naming both files" contains "$err" \
+  "--key-file $work/server.key: does not match the certificate in --cert-file $work/client.pem"
+run incidents list --server "$server" --ca-file "$work/ca.pem" --cert-file "$work/client.pem"
+check "a certificate without its key is refused" contains "$err" "--cert-file and --key-file go together"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
 daemon_pid=
 finish
