@@ -67,18 +67,36 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       Serve(over_capacity);
       return;
     }
-    // The handshake counts against the request timeout like a slow request would.
+    // The handshake counts against the request timeout like a slow request would. Its
+    // first bytes tell TLS from plain HTTP, which is answered in plain HTTP (below).
     stream_.expires_after(server_.options_.request_timeout);
-    stream_.async_handshake([self = shared_from_this(), over_capacity](beast::error_code ec) {
-      if (ec) {
-        ++self->server_.tls_handshake_failures_;
-        // Plain HTTP on this port reads as "http request" (OpenSSL's words).
-        spdlog::info("http: {}: TLS handshake failed: {}", self->remote_, ec.message());
-        self->Close();
-        return;
-      }
-      self->Serve(over_capacity);
-    });
+    beast::async_detect_ssl(
+        stream_.tcp(), buffer_,
+        [self = shared_from_this(), over_capacity](beast::error_code ec, bool is_tls) {
+          if (ec) {
+            ++self->server_.tls_handshake_failures_;
+            spdlog::info("http: {}: TLS handshake failed: {}", self->remote_, ec.message());
+            self->Close();
+            return;
+          }
+          if (!is_tls) {
+            self->RefusePlainHttp();
+            return;
+          }
+          // (The default argument: Boost 1.81's ssl_stream checks a buffered handshake's
+          // handler against void(error_code), then calls it with (error_code, size_t).)
+          self->stream_.async_handshake(
+              self->buffer_.data(), [self, over_capacity](beast::error_code ec, size_t used = 0) {
+                self->buffer_.consume(used);
+                if (ec) {
+                  ++self->server_.tls_handshake_failures_;
+                  spdlog::info("http: {}: TLS handshake failed: {}", self->remote_, ec.message());
+                  self->Close();
+                  return;
+                }
+                self->Serve(over_capacity);
+              });
+        });
   }
 
  private:
@@ -88,6 +106,23 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     Read();
+  }
+
+  // Plain HTTP on the HTTPS port: a 400 in plain HTTP that says so (curl and browsers show
+  // it), rather than a connection closed without a word; counted as a failed handshake.
+  void RefusePlainHttp() {
+    ++server_.tls_handshake_failures_;
+    server_.CountResponse("none", 400);
+    spdlog::info("http: {}: TLS handshake failed: http request (plain HTTP on the HTTPS port)",
+                 remote_);
+    const std::string body = "This port serves HTTPS only: use https://\n";
+    auto reply = std::make_shared<std::string>(
+        "HTTP/1.1 400 Bad Request\r\nServer: vigild\r\nContent-Type: text/plain\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    net::async_write(
+        stream_.tcp(), net::buffer(*reply),
+        [self = shared_from_this(), reply](beast::error_code, size_t) { self->Close(); });
   }
 
   void Read() {

@@ -46,6 +46,13 @@ class ServerStream {
   void async_handshake(Handler&& handler) {
     tls_->async_handshake(boost::asio::ssl::stream_base::server, std::forward<Handler>(handler));
   }
+  // The handshake when its first bytes were already read (by beast::async_detect_ssl):
+  // handler(error_code, bytes of `buffers` used).
+  template <typename ConstBuffers, typename Handler>
+  void async_handshake(const ConstBuffers& buffers, Handler&& handler) {
+    tls_->async_handshake(boost::asio::ssl::stream_base::server, buffers,
+                          std::forward<Handler>(handler));
+  }
   template <typename Handler>
   void async_shutdown(Handler&& handler) {
     tls_->async_shutdown(std::forward<Handler>(handler));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vigild serving HTTPS (certificates made here with the openssl CLI, valid for a day) and
 # vigilctl talking to it: --ca-file and VIGIL_CA_FILE, verification failures that say what
-# to do, --insecure with its warning, plain HTTP on the TLS port refused without harm,
+# to do, --insecure with its warning, plain HTTP on the TLS port told to use https:// without harm,
 # SIGHUP certificate rotation, bad TLS or Kafka SSL files refused by --check and at start,
 # and mutual TLS with vigilctl presenting a client certificate.
 # Usage: vigild_tls_test.sh VIGILD VIGILCTL SOURCE_DIR
@@ -128,7 +128,8 @@ check "--insecure warns on stderr" contains "$err" "vigilctl: warning: --insecur
 
 run incidents list --server "http://127.0.0.1:$port"
 check "plain HTTP to the TLS port fails (exit 1)" test "$rc" -eq 1
-check "with a hint" contains "$err" "closed the connection without an answer (is it an https:// server?)"
+check "vigild says to use https://" contains "$err" "400 Bad Request: This port serves HTTPS only: use https://"
+check "curl shows the same" contains "$(curl -s "http://127.0.0.1:$port/readyz")" "This port serves HTTPS only"
 check "vigild logs the failed handshake" wait_for 10 grep -q "TLS handshake failed: http request" "$work/daemon.log"
 check "vigild still runs" kill -0 "$daemon_pid"
 check "and still answers HTTPS" ready

@@ -72,10 +72,12 @@ TEST_F(HttpServerTlsTest, AnotherCaFailsVerification) {
   EXPECT_EQ(HttpsCall(server_->port(), Trusting(pki_.ca_file), "GET", "/hello").status, 200);
 }
 
-TEST_F(HttpServerTlsTest, PlainHttpFailsTheHandshakeAndTheServerGoesOn) {
+TEST_F(HttpServerTlsTest, PlainHttpIsToldToUseHttpsAndTheServerGoesOn) {
   ASSERT_TRUE(Start(TlsOptions()).ok());
   const std::string reply =
       testing::HttpRaw(server_->port(), "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_THAT(reply, ::testing::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_THAT(reply, HasSubstr("This port serves HTTPS only: use https://"));
   EXPECT_THAT(reply, ::testing::Not(HasSubstr("hello")));
   EXPECT_TRUE(testing::WaitFor([&] { return server_->tls_handshake_failures() == 1; }));
   EXPECT_TRUE(testing::WaitFor([&] { return server_->connections() == 0; }));
