@@ -307,8 +307,9 @@ int RunDaemon(const Config& config, const RunOptions& options) {
   api.audit = audit->get();
   RegisterApi(http, api);
   RegisterMetricsRoute(http, metrics);
-  AddDaemonSources(metrics, {&pipeline, consumer->get(), producer->get(), config.kafka.topics.posts,
-                             &sink, store->get(), &paging_service.pager(), &rules, &http});
+  AddDaemonSources(metrics,
+                   {&pipeline, consumer->get(), producer->get(), config.kafka.topics.posts, &sink,
+                    store->get(), store_path, &paging_service.pager(), &rules, &http});
   if (Status started = http.Start(); !started.ok()) {
     spdlog::error("{}", started.error().message);
     return 1;

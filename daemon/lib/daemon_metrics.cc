@@ -1,5 +1,7 @@
 #include "daemon/lib/daemon_metrics.h"
 
+#include <filesystem>
+
 #include "connectors/post.h"
 #include "daemon/lib/version.h"
 #include "rules/rule.h"
@@ -138,6 +140,19 @@ void WritePaging(MetricWriter& out, alerts::StateStore* store, alerts::Pager* pa
   }
 }
 
+void WriteStoreSize(MetricWriter& out, const std::string& path) {
+  double bytes = 0;
+  for (const std::string& file : {path, path + "-wal"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec) bytes += static_cast<double>(size);
+  }
+  out.Gauge("vigil_state_store_bytes",
+            "Size of the SQLite state store on disk, its write-ahead log included. Nothing is "
+            "pruned yet: it grows with incidents and their evidence.",
+            bytes);
+}
+
 void WriteRules(MetricWriter& out, const RuleHolder& rules) {
   if (auto set = rules.current()) {
     out.Gauge("vigil_rules_loaded", "Enabled rules in the running rule set.",
@@ -186,6 +201,7 @@ void AddDaemonSources(Metrics& metrics, const MetricSources& sources) {
     }
     if (sources.sink != nullptr) WriteSink(out, *sources.sink);
     WritePaging(out, sources.store, sources.pager);
+    if (!sources.store_path.empty()) WriteStoreSize(out, sources.store_path);
     if (sources.rules != nullptr) WriteRules(out, *sources.rules);
     if (sources.http != nullptr) WriteHttp(out, *sources.http);
     WriteProcessMetrics(out);

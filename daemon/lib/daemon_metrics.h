@@ -25,6 +25,7 @@ struct MetricSources {
   std::string topic;  // the posts topic, for lag labels
   const AlertSink* sink = nullptr;
   alerts::StateStore* store = nullptr;
+  std::string store_path;  // the SQLite file, for its size (its -wal beside it counts too)
   alerts::Pager* pager = nullptr;
   const RuleHolder* rules = nullptr;
   const HttpServer* http = nullptr;

@@ -108,7 +108,10 @@ TEST(MetricsTest, TheDaemonsSourcesAreServedAtSlashMetrics) {
   HttpServer http({"127.0.0.1", 0});
   Metrics metrics;
   RegisterMetricsRoute(http, metrics);
+  std::ofstream(dir / "vigil.db") << std::string(4096, 'x');
+  std::ofstream(dir / "vigil.db-wal") << std::string(1000, 'y');
   MetricSources sources;
+  sources.store_path = (dir / "vigil.db").string();
   sources.rules = &holder;
   sources.http = &http;
   AddDaemonSources(metrics, sources);
@@ -129,6 +132,7 @@ TEST(MetricsTest, TheDaemonsSourcesAreServedAtSlashMetrics) {
   EXPECT_EQ(text.Value("vigil_http_requests_total", {{"route", "unmatched"}, {"code", "404"}}),
             1.0);
   EXPECT_GE(text.Value("vigil_http_connections"), 1.0);
+  EXPECT_EQ(text.Value("vigil_state_store_bytes"), 5096.0) << "the file and its WAL";
   EXPECT_EQ(text.Value("vigil_http_tls_handshake_failures_total"), 0.0) << "no TLS here";
   EXPECT_GT(*text.Value("process_resident_memory_bytes"), 1e6);
   EXPECT_GT(*text.Value("process_open_fds"), 2.0);
