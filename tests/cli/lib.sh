@@ -1,5 +1,6 @@
-# What the command-line test scripts share: counted checks and polling with a deadline.
-# Source it, run checks, then end with `finish` (prints the tally, fails if any check did).
+# What the command-line test scripts share: counted checks, polling with a deadline, and
+# `run` for vigilctl (it needs $ctl and $work). Source it, run checks, then end with
+# `finish` (prints the tally, fails if any check did).
 failures=0
 passes=0
 check() {  # check NAME CONDITION...
@@ -14,6 +15,12 @@ wait_for() {  # wait_for SECONDS COMMAND... : polls a condition that real work m
   shift
   while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
   "$@"
+}
+run() {  # run ARGS... : runs "$ctl" ARGS (vigilctl) with output in "$work"; sets rc, out, err
+  "$ctl" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
 }
 finish() {
   echo "$passes passed, $failures failed"

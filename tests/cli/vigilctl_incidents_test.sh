@@ -19,12 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-run() {  # run ARGS... ; sets rc, out, err
-  "$ctl" "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-}
 json_field() {  # json_field PYTHON-EXPRESSION-ON-j : reads $out as JSON, prints the value
   python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" <<<"$out" 2>/dev/null
 }

@@ -9,12 +9,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-run() {  # run ARGS... ; sets rc, out, err
-  "$ctl" "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-}
 
 run --help
 check "--help exits 0" test "$rc" -eq 0

@@ -17,12 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-run() {  # run ARGS... ; sets rc, out, err
-  "$ctl" "$@" >"$work/out" 2>"$work/err"
-  rc=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-}
 daemon() {  # daemon ARGS... ; runs vigild to completion, sets rc and log
   "$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
     --set state.dir="$work/state-check" --set http.listen=127.0.0.1:0 "$@" >"$work/check.log" 2>&1

@@ -14,6 +14,7 @@
 #include "daemon/lib/daemon_metrics.h"
 #include "daemon/lib/audit_log.h"
 #include "daemon/lib/auth.h"
+#include "tests/testing/alert_sink_fixture.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/kafka_fixture.h"
 #include "tests/testing/temp_dir.h"
@@ -81,22 +82,6 @@ const std::vector<Row>& Policy() {
   return rows;
 }
 
-void ApplyPrivacyHit(AlertSink& sink, const Clock& clock) {
-  alerts::HitEvent hit;
-  hit.incident_key = "privacy.id|community=c";
-  hit.rule_id = "privacy.id";
-  hit.category = rules::Category::kPrivacyLeak;
-  hit.severity = rules::Severity::kHigh;
-  hit.owner = "legal";
-  hit.community = "c";
-  hit.post_id = "p1";
-  hit.excerpt = "x";
-  hit.at = clock.Now();
-  std::atomic<bool> done{false};
-  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
-  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
-}
-
 class ApiAccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -136,7 +121,7 @@ class ApiAccessTest : public ::testing::Test {
     RegisterApi(*server_, context_);
     RegisterMetricsRoute(*server_, metrics_);
     ASSERT_TRUE(server_->Start().ok());
-    ApplyPrivacyHit(*sink_, clock_);
+    testing::ApplyPrivacyHit(*sink_, clock_);
   }
   void TearDown() override {
     server_.reset();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include "tests/testing/alert_sink_fixture.h"
 #include "tests/testing/temp_dir.h"
 
 #include "connectors/embedded_broker.h"
@@ -200,23 +201,6 @@ TEST_F(ApiTest, IngestIs503WhenKafkaIsDown) {
   broker_->SetBrokerDown(1, false);
 }
 
-// One privacy-leak hit through the sink (incident 1, owner legal, community c).
-void ApplyPrivacyHit(AlertSink& sink, const Clock& clock) {
-  alerts::HitEvent hit;
-  hit.incident_key = "privacy.id|community=c";
-  hit.rule_id = "privacy.id";
-  hit.category = rules::Category::kPrivacyLeak;
-  hit.severity = rules::Severity::kHigh;
-  hit.owner = "legal";
-  hit.community = "c";
-  hit.post_id = "p1";
-  hit.excerpt = "my id 110105********002X";
-  hit.at = clock.Now();
-  std::atomic<bool> done{false};
-  sink.Accept({hit}, SourcePosition{{"vigil.posts", 0}, 0}, [&] { done = true; });
-  ASSERT_TRUE(testing::WaitFor([&] { return done.load(); }));
-}
-
 TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
   auto store = alerts::OpenSqliteStore((dir_ / "vigil.db").string());
   ASSERT_TRUE(store.ok());
@@ -233,7 +217,7 @@ TEST_F(ApiTest, IncidentsListShowAcknowledgeResolve) {
     return testing::HttpCall(server.port(), method, path, body, headers);
   };
 
-  ApplyPrivacyHit(sink, clock);
+  testing::ApplyPrivacyHit(sink, clock);
 
   auto list = json::parse(call("GET", "/api/v1/incidents?state=open&category=privacy_leak").body);
   ASSERT_EQ(list["incidents"].size(), 1u);
@@ -322,7 +306,7 @@ TEST_F(ApiTest, SilencesAndSignedAcknowledgeLinks) {
   EXPECT_EQ(call("DELETE", "/api/v1/silences/9").status, 404);
 
   // An incident, then its acknowledge link: GET changes nothing, POST acknowledges.
-  ApplyPrivacyHit(sink, clock);
+  testing::ApplyPrivacyHit(sink, clock);
   const std::string link = pager.AckUrl(1, "sunmin");
   ASSERT_EQ(link.rfind("http://vigil.test/api/v1/incidents/1/ack?by=sunmin&sig=", 0), 0u) << link;
   const std::string path = link.substr(std::string("http://vigil.test").size());
