@@ -101,6 +101,9 @@ struct StateConfig {
 struct LogConfig {
   std::string level = "info";   // trace | debug | info | warn | error
   std::string format = "text";  // text | json
+  // A line per hit with its masked excerpt (on with a demo feed): post text, masked, in
+  // the log. Off by default: logs carry no post content.
+  bool hit_excerpts = false;
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
 

@@ -674,6 +674,10 @@ std::vector<ConfigKey> BuildSchema() {
           "Least severe log messages written."),
       Key("log.format", Enum(VIGIL_FIELD(log.format), {"text", "json"}),
           "Log lines as text, or as one JSON object each."),
+      Key("log.hit_excerpts", Bool(VIGIL_FIELD(log.hit_excerpts)),
+          "Log a line per hit with the rule, the post id and its excerpt, masked values "
+          "masked (for debugging rules; always on with demo.feed). Off: no post text is "
+          "logged."),
       Key("demo.feed", String(VIGIL_FIELD(demo.feed), true),
           "A JSON Lines file of posts replayed into the posts topic; empty: no demo feed."),
       Key("demo.rate_per_s", Number(VIGIL_FIELD(demo.rate_per_s), 1e6),

@@ -232,7 +232,7 @@ int RunDaemon(const Config& config, const RunOptions& options) {
     return paging->PolicyFor(incident);
   };
   sink_options.on_outbox = [&paging_service] { paging_service.Wake(); };
-  sink_options.log_hit_excerpts = !config.demo.feed.empty();
+  sink_options.log_hit_excerpts = config.log.hit_excerpts || !config.demo.feed.empty();
   sink_options.fence_replays = !config.kafka.embedded();
   sink_options.metrics = &metrics;
   AlertSink sink(**store, SystemClock::Instance(), sink_options);

@@ -146,18 +146,32 @@ check "journald: every line has a priority" bash -c "! grep -qv '^<[0-7]>' '$wor
   >/dev/null 2>"$work/plain"
 check "without journald, no priority prefix" bash -c "! grep -q '^<[0-7]>' '$work/plain'"
 
-# JSON logs: one object per line with ts, level and msg; the demo's hit lines carry the
-# masked excerpt, never the resident ID itself.
+# Post text in logs: none by default; with log.hit_excerpts (or a demo feed) a line per hit
+# with the masked excerpt, never the resident ID itself. JSON logs: one object per line
+# with ts, level and msg.
 raw_id=440305199206150217
-printf '{"id":"pii-1","community":"c","body":"身份证号%s，帮我查一下"}\n' "$raw_id" >"$work/pii.jsonl"
-"$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
-  --set http.listen=127.0.0.1:0 --set state.dir="$work/state-json" --set log.format=json \
-  --set demo.feed="$work/pii.jsonl" --set demo.loop=false 2>"$work/json.log" &
-daemon_pid=$!
-wait_for 60 grep -q '"hit privacy.cn_resident_id' "$work/json.log"
-kill -TERM "$daemon_pid"
-wait "$daemon_pid"
-daemon_pid=
+pii_post=$(printf '{"id":"pii-1","community":"c","body":"身份证号%s，帮我查一下"}' "$raw_id")
+pii_run() {  # pii_run LOG ARGS... : vigild until its incident from one post with an ID
+  local log=$1
+  shift
+  "$vigild" --set kafka.brokers=embedded --set rules.paths="$src/rules/packs" \
+    --set http.listen=127.0.0.1:0 --set state.dir="$work/state-$(basename "$log")" "$@" 2>"$log" &
+  daemon_pid=$!
+  wait_for 30 grep -q "http: listening on" "$log"
+  local p
+  p=$(grep -o "http: listening on 127.0.0.1:[0-9]*" "$log" | grep -o "[0-9]*$")
+  wait_for 60 bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$p/readyz | grep -q 200"
+  curl -s -XPOST --data-binary "$pii_post" "http://127.0.0.1:$p/api/v1/posts" >/dev/null
+  wait_for 60 grep -q "incident 1 opened" "$log"
+  kill -TERM "$daemon_pid"
+  wait "$daemon_pid"
+  daemon_pid=
+}
+pii_run "$work/quiet.log"
+check "by default the incident opens" grep -q "incident 1 opened" "$work/quiet.log"
+check "by default no hit line (no post text) is logged" bash -c "! grep -q ' info hit ' '$work/quiet.log'"
+check "by default not even masked" bash -c "! grep -q '440305\*' '$work/quiet.log'"
+pii_run "$work/json.log" --set log.format=json --set log.hit_excerpts=true
 check "JSON logs: every line is an object with ts, level and msg" python3 -c '
 import json, sys
 for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
