@@ -4,7 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cassert>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -14,12 +17,6 @@
 namespace vigil::daemon {
 
 namespace {
-
-prometheus::Histogram* AddHistogram(prometheus::Registry& registry, const std::string& name,
-                                    const std::string& help,
-                                    prometheus::Histogram::BucketBoundaries buckets) {
-  return &prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, buckets);
-}
 
 prometheus::ClientMetric Sample(const MetricWriter::Labels& labels) {
   prometheus::ClientMetric metric;
@@ -62,20 +59,53 @@ std::vector<prometheus::MetricFamily> MetricWriter::Take() {
   return std::move(families_);
 }
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  match_duration_ = AddHistogram(
-      *registry_, "vigil_match_duration_seconds",
-      "Time to match one post against the rule set (decode excluded).",
-      {1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1});
-  end_to_end_latency_ = AddHistogram(
-      *registry_, "vigil_end_to_end_latency_seconds",
-      "From a post's Kafka timestamp (produce time) to its hits committed to the incidents "
-      "in the state store; posts with hits only.",
-      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
-  commit_duration_ = AddHistogram(
-      *registry_, "vigil_state_commit_duration_seconds",
-      "One state-store transaction: incident changes, evidence, outbox and offsets of a batch.",
-      {5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+AtomicHistogram::AtomicHistogram(std::string name, std::string help, std::vector<double> bounds)
+    : name_(std::move(name)), help_(std::move(help)), bounds_(std::move(bounds)) {
+  assert(bounds_.size() <= kMaxBounds && std::is_sorted(bounds_.begin(), bounds_.end()));
+}
+
+void AtomicHistogram::Observe(double value) {
+  static std::atomic<size_t> next_shard{0};
+  thread_local const size_t shard = next_shard.fetch_add(1) % kShards;
+  // The first bucket whose upper bound holds the value (le: less than or equal).
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
+  Shard& mine = shards_[shard];
+  mine.counts[bucket].fetch_add(1, std::memory_order_relaxed);
+  mine.sum.fetch_add(value, std::memory_order_relaxed);
+}
+
+prometheus::MetricFamily AtomicHistogram::Collect() const {
+  prometheus::ClientMetric metric;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    for (const Shard& shard : shards_)
+      cumulative += shard.counts[i].load(std::memory_order_relaxed);
+    metric.histogram.bucket.push_back(
+        {cumulative, i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity()});
+  }
+  metric.histogram.sample_count = cumulative;
+  for (const Shard& shard : shards_)
+    metric.histogram.sample_sum += shard.sum.load(std::memory_order_relaxed);
+  return {name_, help_, prometheus::MetricType::Histogram, {std::move(metric)}};
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      match_duration_(
+          "vigil_match_duration_seconds",
+          "Time to match one post against the rule set (decode excluded).",
+          {1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1}),
+      end_to_end_latency_(
+          "vigil_end_to_end_latency_seconds",
+          "From a post's Kafka timestamp (produce time) to its hits committed to the incidents "
+          "in the state store; posts with hits only.",
+          {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
+      commit_duration_(
+          "vigil_state_commit_duration_seconds",
+          "One state-store transaction: incident changes, evidence, outbox and offsets of a "
+          "batch.",
+          {5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {
   hits_ = &prometheus::BuildCounter()
                .Name("vigil_hits_total")
                .Help("Confirmed rule hits, by rule.")
@@ -112,6 +142,9 @@ void Metrics::AddSource(Source source) {
 
 std::string Metrics::Render() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const AtomicHistogram* histogram :
+       {&match_duration_, &end_to_end_latency_, &commit_duration_})
+    families.push_back(histogram->Collect());
   MetricWriter writer;
   {
     std::lock_guard lock(sources_mutex_);

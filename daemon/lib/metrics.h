@@ -2,8 +2,8 @@
 // exposition at GET /metrics by the daemon's HTTP server.
 //
 // Two kinds of values:
-//  - histograms and per-rule counters are prometheus-cpp objects in one registry, updated
-//    on the data path;
+//  - per-rule counters are prometheus-cpp objects in one registry, and histograms are
+//    lock-free AtomicHistograms, both updated on the data path;
 //  - everything the daemon already counts (PipelineStats, AlertSinkStats, the pager's
 //    counters, the consumer's lag, queue depths, the state store's outbox) is read at
 //    scrape time by sources, so no count is kept twice.
@@ -14,6 +14,9 @@
 // thread and must only read thread-safe state.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,7 +26,6 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
-#include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
@@ -53,6 +55,30 @@ class MetricWriter {
   std::map<std::string, size_t> index_;
 };
 
+// A histogram that observes without a lock and without sharing: each thread adds to its
+// own shard (relaxed atomics on cache lines of its own), and a scrape sums the shards. The
+// matching workers observe every post; prometheus::Histogram takes one mutex per
+// observation, which the workers would contend for. A scrape may see a sum a moment behind
+// its counts.
+class AtomicHistogram {
+ public:
+  static constexpr size_t kMaxBounds = 15;
+  // REQUIRES: bounds ascending, at most kMaxBounds (+Inf is implied).
+  AtomicHistogram(std::string name, std::string help, std::vector<double> bounds);
+  void Observe(double value);
+  prometheus::MetricFamily Collect() const;
+
+ private:
+  static constexpr size_t kShards = 8;  // threads beyond this share shards (still correct)
+  struct alignas(64) Shard {
+    std::array<std::atomic<uint64_t>, kMaxBounds + 1> counts{};  // per bound, then +Inf
+    std::atomic<double> sum{0};
+  };
+  const std::string name_, help_;
+  const std::vector<double> bounds_;
+  std::array<Shard, kShards> shards_;
+};
+
 // One rule set's per-rule counters, indexed like RuleSet::rules(). A worker keeps the
 // table of the set it matches with and fetches a new one when the set changes.
 struct RuleCounters {
@@ -65,9 +91,9 @@ class Metrics {
  public:
   Metrics();
 
-  prometheus::Histogram& match_duration() { return *match_duration_; }
-  prometheus::Histogram& end_to_end_latency() { return *end_to_end_latency_; }
-  prometheus::Histogram& commit_duration() { return *commit_duration_; }
+  AtomicHistogram& match_duration() { return match_duration_; }
+  AtomicHistogram& end_to_end_latency() { return end_to_end_latency_; }
+  AtomicHistogram& commit_duration() { return commit_duration_; }
 
   // The counters of `set`'s rules (vigil_hits_total, vigil_rule_candidates_total). A
   // rule keeps its series across reloads, so counts stay monotonic.
@@ -82,9 +108,9 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Histogram* match_duration_;
-  prometheus::Histogram* end_to_end_latency_;
-  prometheus::Histogram* commit_duration_;
+  AtomicHistogram match_duration_;
+  AtomicHistogram end_to_end_latency_;
+  AtomicHistogram commit_duration_;
   prometheus::Family<prometheus::Counter>* hits_;
   prometheus::Family<prometheus::Counter>* candidates_;
 

@@ -3,6 +3,8 @@
 #include "daemon/lib/metrics.h"
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -95,6 +97,27 @@ TEST(MetricsTest, HistogramsUseSecondsAndTheirBuckets) {
   EXPECT_EQ(text.Value("vigil_end_to_end_latency_seconds_bucket", {{"le", "10"}}), 2.0);
   EXPECT_EQ(text.Value("vigil_end_to_end_latency_seconds_count"), 2.0);
   EXPECT_DOUBLE_EQ(*text.Value("vigil_end_to_end_latency_seconds_sum"), 7.3);
+}
+
+TEST(MetricsTest, AHistogramSumsTheShardsOfEveryThread) {
+  AtomicHistogram histogram("h_seconds", "h", {0.1, 1});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {  // more threads than shards: some share one
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) histogram.Observe(i % 2 == 0 ? 0.05 : 1);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  histogram.Observe(5);
+  const prometheus::MetricFamily family = histogram.Collect();
+  ASSERT_EQ(family.metric.size(), 1u);
+  const auto& h = family.metric[0].histogram;
+  ASSERT_EQ(h.bucket.size(), 3u);
+  EXPECT_EQ(h.bucket[0].cumulative_count, 6000u);   // le 0.1
+  EXPECT_EQ(h.bucket[1].cumulative_count, 12000u);  // le 1: a value on the bound counts
+  EXPECT_EQ(h.bucket[2].cumulative_count, 12001u);  // +Inf
+  EXPECT_EQ(h.sample_count, 12001u);
+  EXPECT_NEAR(h.sample_sum, 6000 * 0.05 + 6000 * 1.0 + 5, 1e-6);  // a sum of doubles
 }
 
 TEST(MetricsTest, TheDaemonsSourcesAreServedAtSlashMetrics) {
